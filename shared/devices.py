@@ -81,7 +81,7 @@ def describe_machine() -> str:
     """One line: OS, CPU cores, Python, the torch trio, and the accelerators seen."""
     parts = [
         f"{platform.system()} {platform.machine()}",
-        f"{os.cpu_count()} CPU cores ({torch.get_num_threads()} torch threads)",
+        f"{os.cpu_count()} CPU cores, torch threads: {torch.get_num_threads()}",
         f"Python {platform.python_version()}",
         f"torch {torch.__version__}",
     ]

@@ -38,6 +38,7 @@ from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
+import torch
 
 from shared.labs import REPO_ROOT, LabInfo, resolve_lab
 from shared.stubgen import generate_stub
@@ -319,9 +320,10 @@ def format_scoreboard(results: list[ExerciseResult], target: str) -> list[str]:
         for r in rows:
             mark = "PASS" if r.complete else ("skip" if r.total == 0 else "FAIL")
             count = f"{r.passed}/{r.total}"
-            detail = "" if r.complete or r.total == 0 else f"  first failure: {r.first_failure}"
             skipped = f" ({r.skipped} skipped)" if r.skipped else ""
-            lines.append(f"  {mark}  exercise {r.exercise}  {r.title:<{width}}  {count:>5} tests passed{skipped}{detail}")
+            lines.append(f"  {mark}  exercise {r.exercise}  {r.title:<{width}}  {count:>5} tests passed{skipped}")
+            if not r.complete and r.total:
+                lines.append(f"        first failure: {r.first_failure}")
         done = sum(r.complete for r in rows)
         lines.append(f"  {done}/{len(rows)} exercises passed")
     return lines
@@ -370,12 +372,20 @@ class GradingPlugin:
         from shared.devices import seed_everything
 
         seed_everything(0)
+        # Test tensors are small, where one thread is fastest; and with several threads on a
+        # machine another process keeps busy, loops of small ops (training tests) slow down by
+        # an order of magnitude. A test that measures parallel speed sets its own thread count.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
         monkeypatch.chdir(tmp_path)
         monkeypatch.setenv("LAB_OUTPUT_DIR", str(tmp_path / "outputs"))
         monkeypatch.setenv("LAB_DATA_DIR", str(tmp_path / "data"))
         monkeypatch.setenv("MPLBACKEND", "Agg")
-        with no_network():
-            yield
+        try:
+            with no_network():
+                yield
+        finally:
+            torch.set_num_threads(threads)
 
     # -- results ---------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)

@@ -1,0 +1,122 @@
+# Exercise stub generated from solution/exercise1_tensor_basics.py by `make stubs` [fingerprint 5d76d23cd7f5]
+"""Exercise 1: what a tensor is. Metadata, strides, views versus copies, in-place ops, NumPy.
+
+A tensor is a small header (shape, stride, storage offset, dtype, device) that points into a
+flat block of memory, its *storage*. Many tensors can point into the same storage: those are
+*views*, and writing through one is visible through all of them. This file makes you read the
+header, compute strides by hand, build a view yourself, and tell views from copies.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab1_tensors
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def tensor_summary(t: torch.Tensor) -> dict:
+    """Describe the header of tensor ``t`` (any shape, dtype or device) as a plain dict.
+
+    Keys and value types:
+        "shape":         tuple[int, ...]   e.g. (2, 3); () for a 0-d tensor
+        "dtype":         torch.dtype       e.g. torch.float32
+        "device":        str               e.g. "cpu" or "cuda:0"
+        "numel":         int               number of elements (product of the shape, 1 for ())
+        "element_size":  int               bytes per element (4 for float32, 2 for float16)
+        "nbytes":        int               numel * element_size (bytes this tensor's elements span,
+                                           not the size of its whole storage)
+        "stride":        tuple[int, ...]   elements to skip to move by one along each dim
+        "is_contiguous": bool              laid out row-major with no gaps
+    """
+    # TODO: every value is one attribute or method call away: look at t.shape, t.dtype, t.device,
+    # TODO: t.numel(), t.element_size(), t.stride(), t.is_contiguous(). Convert torch.Size to tuple
+    # TODO: and torch.device to str so the dict holds plain Python values.
+    raise NotImplementedError("Exercise 1.1: implement tensor_summary")
+
+
+def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Row-major (C order) strides, in elements, of a contiguous tensor of ``shape``.
+
+    Must equal ``torch.empty(shape).stride()`` for every shape, including the edge cases:
+        ()          -> ()          a 0-d tensor has no dims, hence no strides
+        (5,)        -> (1,)
+        (2, 3, 4)   -> (12, 4, 1)
+        (2, 0, 3)   -> (3, 3, 1)   PyTorch treats a size-0 dim as size 1 when multiplying up
+        (3, 0)      -> (1, 1)
+    Compute it with plain integer arithmetic (no tensor allocation).
+    """
+    # TODO: walk the dims from last to first. The last dim has stride 1; each earlier dim's stride
+    # TODO: is the next dim's stride times the next dim's size.
+    # TODO: size-0 dims: PyTorch multiplies by max(size, 1), so (2, 0, 3) gives (3, 3, 1).
+    raise NotImplementedError("Exercise 1.2: implement contiguous_strides")
+
+
+def shares_storage(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """True when ``a`` and ``b`` point into the same underlying storage (one is a view of the
+    other, or both are views of a third tensor), False when they own separate memory.
+
+    Two views of the same storage count as sharing even if the elements they select do not
+    overlap (``x[0]`` and ``x[1]``). ``a`` and ``b`` hold at least one element each.
+    """
+    # TODO: t.data_ptr() is the address of t's *first element*, which differs between x and x[1].
+    # TODO: All views of one tensor share a single storage object (t.untyped_storage()), and that
+    # TODO: storage has one address of its own.
+    raise NotImplementedError("Exercise 1.3: implement shares_storage")
+
+
+def sliding_windows(x: torch.Tensor, window: int) -> torch.Tensor:
+    """All length-``window`` windows of the 1-D tensor ``x``, as a VIEW (no data copied).
+
+    x: (N,), possibly non-contiguous (e.g. ``y[::2]``) or with a storage offset (``y[3:]``).
+    Returns (N - window + 1, window) with ``out[i] == x[i : i + window]``, built with
+    ``torch.as_strided`` (or ``x.as_strided``) from x's own stride and storage offset, so it
+    shares storage with x. Same values as ``x.unfold(0, window, 1)``.
+    Raises ValueError if window < 1 or window > N.
+    """
+    # TODO: a view is (size, stride, storage_offset) over the same storage. Row i starts i elements
+    # TODO: further into x than row i-1, and so does column j. What are the two strides, in terms
+    # TODO: of x.stride(0)? Start at x.storage_offset(), not 0.
+    raise NotImplementedError("Exercise 1.4: implement sliding_windows")
+
+
+def scale_(x: torch.Tensor, s: float) -> torch.Tensor:
+    """Multiply ``x`` by ``s`` IN PLACE and return ``x`` itself (the same Python object).
+
+    x: any shape, possibly a view of a larger tensor (then the larger tensor changes too).
+    No new storage: afterwards ``x.data_ptr()`` is unchanged and ``x._version`` has gone up.
+    PyTorch's convention: a trailing underscore means in-place (``mul_``, ``add_``, ``zero_``).
+    """
+    # TODO: `x = x * s` rebinds the local name to a NEW tensor; the caller's tensor is untouched.
+    # TODO: Use an in-place method (x.mul_) and return x.
+    raise NotImplementedError("Exercise 1.5: implement scale_")
+
+
+def scaled(x: torch.Tensor, s: float) -> torch.Tensor:
+    """Return ``x * s`` as a NEW tensor (out of place); ``x`` must be left unchanged.
+
+    x: any shape. Returns the same shape and dtype, in fresh storage.
+    """
+    raise NotImplementedError("Exercise 1.6: implement scaled")
+
+
+def from_numpy_shared(a: np.ndarray) -> torch.Tensor:
+    """A tensor that shares memory with the NumPy array ``a`` (zero copy).
+
+    Same shape and dtype as ``a`` (float64 stays float64). Writing ``a[0] = 7`` must show up in
+    the tensor, and writing into the tensor must show up in ``a``.
+    """
+    # TODO: torch.tensor(a) always copies (and torch.Tensor(a) also converts to float32).
+    # TODO: One function wraps the array's buffer instead.
+    raise NotImplementedError("Exercise 1.7: implement from_numpy_shared")
+
+
+def to_numpy_copy(t: torch.Tensor) -> np.ndarray:
+    """An independent NumPy copy of ``t``: same shape, values and dtype; later writes to either
+    one do not affect the other.
+
+    Must also work when ``t`` requires grad (``.numpy()`` refuses those) and when ``t`` lives on
+    a GPU (NumPy arrays live in CPU memory).
+    """
+    # TODO: on the CPU, t.numpy() SHARES memory with t, so it is not a copy by itself.
+    # TODO: the chain is: leave the autograd graph, move to the CPU, convert, copy.
+    raise NotImplementedError("Exercise 1.8: implement to_numpy_copy")

@@ -1,0 +1,132 @@
+# Exercise stub generated from solution/exercise3_autograd.py by `make stubs` [fingerprint eb177cb4a30f]
+"""Exercise 3: autograd. Gradients by hand, accumulation, retain_graph, no_grad, custom Functions, HVPs.
+
+Autograd records every operation on tensors that require grad into a graph; ``backward()``
+walks it from the output back to the leaves, multiplying local derivatives (the chain rule)
+and ADDING the result into each leaf's ``.grad``. Knowing that it adds, when it frees the graph,
+and how to stop it recording is most of what there is to know to use it correctly.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab1_tensors
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+
+
+def tanh_regression_grads(
+    x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Loss and its gradients for a one-layer tanh regression, derived BY HAND (no autograd).
+
+    x: (N, D), w: (D, K), b: (K,), y: (N, K)
+        z = x @ w + b          (N, K)
+        a = tanh(z)            (N, K)
+        loss = mean((a - y)^2) over all N*K entries, a 0-d tensor
+    Returns (loss, dloss/dw of shape (D, K), dloss/db of shape (K,)).
+    The inputs need not require grad; do not call backward() or torch.autograd.grad.
+    """
+    # TODO: go backwards one step at a time and check each shape:
+    # TODO: dloss/da = 2 (a - y) / (N K);  dloss/dz = dloss/da * (1 - a^2)  since tanh' = 1 - tanh^2;
+    # TODO: dloss/dw = x^T @ dloss/dz (D, K);  dloss/db = dloss/dz summed over the batch dim (K,).
+    raise NotImplementedError("Exercise 3.1: implement tanh_regression_grads")
+
+
+def accumulate_gradients(
+    w: torch.Tensor,
+    chunks: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """Gradient of the MEAN loss over all samples, accumulated chunk by chunk (gradient accumulation).
+
+    w: a leaf tensor with requires_grad=True; its .grad may hold a stale value from before.
+    chunks: [(x_1, y_1), (x_2, y_2), ...], x_i of shape (n_i, ...), y_i of shape (n_i, ...);
+        the chunk sizes n_i may differ.
+    loss_fn(w, x_i, y_i) returns the MEAN loss over chunk i (a 0-d tensor).
+    Call backward once per chunk so that ``w.grad`` adds up, and return ``w.grad``: it must equal
+    the gradient of the mean loss over all sum(n_i) samples, as if they were one batch.
+    Do not concatenate the chunks: the point is that only one chunk's graph exists at a time.
+    """
+    # TODO: backward() ADDS into w.grad, so clear the stale value first (w.grad = None).
+    # TODO: the mean over everything is sum_i (n_i / N) * mean_i: scale each chunk's loss by its
+    # TODO: share of the samples before calling backward on it.
+    raise NotImplementedError("Exercise 3.2: implement accumulate_gradients")
+
+
+def grads_of_two_losses(
+    w: torch.Tensor,
+    trunk: Callable[[torch.Tensor], torch.Tensor],
+    head1: Callable[[torch.Tensor], torch.Tensor],
+    head2: Callable[[torch.Tensor], torch.Tensor],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradients of two losses that share one forward pass, each with respect to ``w``.
+
+    w: a leaf with requires_grad=True. Call ``h = trunk(w)`` exactly ONCE, then
+    loss1 = head1(h) and loss2 = head2(h) (0-d tensors). Return (dloss1/dw, dloss2/dw), two
+    separate tensors shaped like w (not their sum). After the first backward PyTorch frees the
+    graph's saved tensors unless told otherwise, so the second backward needs them kept.
+    """
+    # TODO: loss1.backward(retain_graph=True) keeps the shared graph alive for loss2.backward().
+    # TODO: backward adds into w.grad: take a copy (clone) of the first gradient and clear w.grad
+    # TODO: before the second backward, or subtract.
+    raise NotImplementedError("Exercise 3.3: implement grads_of_two_losses")
+
+
+def ema_update_(target: Sequence[torch.Tensor], online: Sequence[torch.Tensor], decay: float) -> None:
+    """Exponential moving average of parameters, in place: t <- decay * t + (1 - decay) * o.
+
+    target, online: matching lists of tensors (same shapes). The online tensors require grad and
+    may be part of a graph. The target tensors may be leaves with requires_grad=True too (as in a
+    momentum/teacher network). Update every target tensor IN PLACE (same object, same memory)
+    without recording anything for autograd: afterwards each target is still a leaf
+    (grad_fn is None) with its requires_grad unchanged, and no graph links it to ``online``.
+    """
+    # TODO: in-place ops on a leaf that requires grad are an error while autograd is recording,
+    # TODO: and recording here would chain every step's graph to the next. Wrap the loop in
+    # TODO: `with torch.no_grad():` and use in-place ops (mul_, add_ with alpha=...).
+    raise NotImplementedError("Exercise 3.4: implement ema_update_")
+
+
+class StableSoftplus(torch.autograd.Function):
+    """softplus(x) = log(1 + exp(x)) with a hand-written, numerically stable forward and backward.
+
+    Naive log(1 + exp(x)) overflows to inf for x > ~88 in float32 (exp(x) is inf), and rounds to 0
+    for x < ~-17 (1 + exp(x) == 1 in float32). Use the identity
+        softplus(x) = log1p(exp(-|x|)) + max(x, 0)
+    whose exp never sees a positive argument. The derivative is d softplus / dx = sigmoid(x).
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        """x: any shape -> softplus(x), same shape and dtype. Save what backward needs on ctx."""
+        # TODO: ctx.save_for_backward(x) stores tensors for backward (read them back with
+        # TODO: ctx.saved_tensors). torch.clamp(x, min=0) is max(x, 0) elementwise.
+        raise NotImplementedError("Exercise 3.5: implement StableSoftplus.forward")
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
+        """grad_output: dloss/dsoftplus(x), shaped like x -> dloss/dx, shaped like x."""
+        # TODO: chain rule: dloss/dx = dloss/dy * dy/dx, and dy/dx = sigmoid(x).
+        raise NotImplementedError("Exercise 3.6: implement StableSoftplus.backward")
+
+
+def stable_softplus(x: torch.Tensor) -> torch.Tensor:
+    """softplus through :class:`StableSoftplus` (a Function is called with ``.apply``)."""
+    return StableSoftplus.apply(x)
+
+
+def hvp(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Hessian-vector product H(x) @ v of the scalar function ``f`` at ``x``, by double backward.
+
+    f: maps a tensor shaped like x to a 0-d tensor. x: any shape (need not require grad).
+    v: same shape as x. Returns a tensor shaped like x equal to sum_j d^2 f / dx_i dx_j * v_j,
+    without ever building the Hessian. Where the gradient of f does not depend on x (f linear
+    in x), the Hessian is 0 and so is the result. The result carries no graph.
+    Same values as ``torch.autograd.functional.hvp(f, x, v)[1]``, which you may not call.
+    """
+    # TODO: work on a fresh leaf: x = x.detach().requires_grad_(True).
+    # TODO: g = torch.autograd.grad(f(x), x, create_graph=True)[0] is the gradient AS A GRAPH;
+    # TODO: differentiating the scalar (g * v).sum() with respect to x once more gives H v.
+    # TODO: if g does not require grad (f was linear), or the second grad is None, return zeros.
+    raise NotImplementedError("Exercise 3.7: implement hvp")

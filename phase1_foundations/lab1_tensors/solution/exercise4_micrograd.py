@@ -1,0 +1,188 @@
+"""Exercise 4: a scalar autograd engine from scratch, in the spirit of karpathy/micrograd.
+
+Every arithmetic operation on a ``Value`` creates a new ``Value`` that remembers its inputs
+(``_prev``) and a small closure (``_backward``) that pushes the output's gradient into the
+inputs' gradients with the LOCAL derivative of that one operation (chain rule). ``backward()``
+orders the graph so every node comes after everything it feeds into, seeds the output's
+gradient with 1 and runs the closures in that order. That is all PyTorch autograd does too,
+on tensors instead of numbers.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab1_tensors
+"""
+from __future__ import annotations
+
+import math
+
+
+class Value:
+    """One scalar in a computation graph: its value ``data`` and dL/d(this) in ``grad``.
+
+    Supports ``+ - * /`` with another Value or a plain int/float on either side, ``-v``,
+    ``v ** k`` for an int/float exponent k, ``v.exp()``, ``v.log()``, ``v.tanh()``, ``v.relu()``
+    and ``v.backward()``. Derivatives follow PyTorch's conventions (relu'(0) = 0).
+    """
+
+    def __init__(self, data: float, _children: tuple["Value", ...] = (), _op: str = ""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._backward = lambda: None  # pushes self.grad into the children's grads
+        self._prev = tuple(_children)
+        self._op = _op  # the operation that produced this node, for printing graphs
+
+    def __add__(self, other: "Value | float") -> "Value":
+        """self + other. d(out)/d(self) = 1, d(out)/d(other) = 1."""
+        # BEGIN SOLUTION
+        # TODO: wrap a plain number: other = other if isinstance(other, Value) else Value(other).
+        # TODO: out = Value(self.data + other.data, (self, other), "+"); define a closure
+        # TODO: _backward() that does self.grad += 1.0 * out.grad (same for other), attach it to
+        # TODO: out._backward and return out. Use += : a node used twice gets both contributions.
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward() -> None:
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def __mul__(self, other: "Value | float") -> "Value":
+        """self * other. d(out)/d(self) = other, d(out)/d(other) = self."""
+        # BEGIN SOLUTION
+        # TODO: same pattern as __add__, with the local derivatives of a product.
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward() -> None:
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def __pow__(self, k: float) -> "Value":
+        """self ** k for a plain int/float k (not a Value). d(out)/d(self) = k * self**(k-1)."""
+        assert isinstance(k, (int, float)), "only int/float exponents are supported"
+        # BEGIN SOLUTION
+        # TODO: one child only (self); k is a constant, so it gets no gradient.
+        out = Value(self.data**k, (self,), f"**{k}")
+
+        def _backward() -> None:
+            self.grad += k * self.data ** (k - 1) * out.grad
+
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def exp(self) -> "Value":
+        """e ** self. d(out)/d(self) = e ** self, i.e. the output itself."""
+        # BEGIN SOLUTION
+        # TODO: math.exp for the value; the local derivative is the output's own data.
+        out = Value(math.exp(self.data), (self,), "exp")
+
+        def _backward() -> None:
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def log(self) -> "Value":
+        """Natural log, for self.data > 0. d(out)/d(self) = 1 / self."""
+        # BEGIN SOLUTION
+        out = Value(math.log(self.data), (self,), "log")
+
+        def _backward() -> None:
+            self.grad += out.grad / self.data
+
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def tanh(self) -> "Value":
+        """Hyperbolic tangent. d(out)/d(self) = 1 - tanh(self)**2."""
+        # BEGIN SOLUTION
+        # TODO: math.tanh for the value; write the derivative with out.data, not by recomputing.
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward() -> None:
+            self.grad += (1.0 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def relu(self) -> "Value":
+        """max(self, 0). d(out)/d(self) = 1 if self > 0 else 0 (0 at exactly 0, like PyTorch)."""
+        # BEGIN SOLUTION
+        out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
+
+        def _backward() -> None:
+            self.grad += (1.0 if self.data > 0 else 0.0) * out.grad
+
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def backward(self) -> None:
+        """Fill ``.grad`` of every node this one depends on with d(self)/d(node).
+
+        Sets self.grad = 1, then runs each node's ``_backward`` once, output first, in reverse
+        topological order (a node only after every node that uses it). Gradients accumulate into
+        ``.grad`` (like PyTorch), so call it once per fresh graph. Graphs may be thousands of nodes
+        deep: a recursive depth-first search would exceed Python's recursion limit (1000), so
+        build the order with an explicit stack.
+        """
+        # BEGIN SOLUTION
+        # TODO: topological order: a node goes into the list only after all its children (_prev).
+        # TODO: iteratively: push (node, children_done=False); when popped with False, push it back
+        # TODO: with True and push its unvisited children; when popped with True, append it.
+        # TODO: then self.grad = 1.0 and call node._backward() for node in reversed(order).
+        order: list[Value] = []
+        visited: set[int] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                order.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            for child in node._prev:
+                if id(child) not in visited:
+                    stack.append((child, False))
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+        # END SOLUTION
+
+    # The rest is built from the operations above; it works as soon as they do. -----------------
+
+    def __neg__(self) -> "Value":  # -self
+        return self * -1
+
+    def __radd__(self, other: float) -> "Value":  # other + self
+        return self + other
+
+    def __sub__(self, other: "Value | float") -> "Value":  # self - other
+        return self + (-other)
+
+    def __rsub__(self, other: float) -> "Value":  # other - self
+        return (-self) + other
+
+    def __rmul__(self, other: float) -> "Value":  # other * self
+        return self * other
+
+    def __truediv__(self, other: "Value | float") -> "Value":  # self / other
+        return self * other**-1
+
+    def __rtruediv__(self, other: float) -> "Value":  # other / self
+        return self**-1 * other
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g})"

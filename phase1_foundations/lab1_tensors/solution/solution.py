@@ -1,0 +1,409 @@
+"""Lab 1.1 runner: every exercise of the tensors lab on small, seeded examples.
+
+    cd phase1_foundations/lab1_tensors && python solution/solution.py      (or: make run LAB=1.1)
+
+Prints what it computed, section by section, including the worked examples the README quotes
+(marked WORKED EXAMPLE), and saves two plots under $LAB_OUTPUT_DIR (default: outputs/ in the lab
+folder): the spiral network's loss curve and its decision regions.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+LAB_DIR = Path(__file__).resolve().parent.parent
+try:
+    import shared  # noqa: F401  (installed by `make setup`)
+except ImportError:  # run with a Python that lacks the editable install: use the repository root
+    sys.path.insert(0, str(LAB_DIR.parent.parent))
+
+from shared.devices import describe_machine, seed_everything  # noqa: E402
+
+from exercise1_tensor_basics import (  # noqa: E402
+    contiguous_strides,
+    from_numpy_shared,
+    scale_,
+    scaled,
+    shares_storage,
+    sliding_windows,
+    tensor_summary,
+    to_numpy_copy,
+)
+from exercise2_broadcasting import broadcast_shape, gather_target_scores, masked_mean, pairwise_distances  # noqa: E402
+from exercise3_autograd import (  # noqa: E402
+    accumulate_gradients,
+    ema_update_,
+    grads_of_two_losses,
+    hvp,
+    stable_softplus,
+    tanh_regression_grads,
+)
+from exercise4_micrograd import Value  # noqa: E402
+from exercise5_from_scratch import (  # noqa: E402
+    closed_form_linear_regression,
+    fit_linear_regression,
+    fit_logistic_regression,
+    init_mlp,
+    logistic_regression_grads,
+    mlp_forward_backward,
+    train_mlp,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers: printing and data
+# ---------------------------------------------------------------------------------------------
+
+
+def section(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(0, 84 - len(title)))
+
+
+def table(headers: list[str], rows: list[list[object]]) -> None:
+    cells = [[str(c) for c in row] for row in [headers] + rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for k, row in enumerate(cells):
+        print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if k == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def show(t: torch.Tensor | float, digits: int = 6) -> object:
+    """A tensor as (nested) lists of floats rounded to ``digits`` decimals, for printing."""
+    def rnd(v):
+        return [rnd(u) for u in v] if isinstance(v, list) else round(v, digits)
+
+    return rnd(t.tolist() if isinstance(t, torch.Tensor) else t)
+
+
+def max_diff(a: torch.Tensor, b: torch.Tensor) -> str:
+    return f"{(a - b).abs().max().item():.1e}"
+
+
+def make_spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0):
+    """cs231n-style spirals: X (n_classes * n_per_class, 2) float32, y (N,) int64."""
+    g = torch.Generator().manual_seed(seed)
+    xs, ys = [], []
+    for c in range(n_classes):
+        r = torch.linspace(0.0, 1.0, n_per_class)
+        t = torch.linspace(4.0 * c, 4.0 * (c + 1), n_per_class) + noise * torch.randn(n_per_class, generator=g)
+        xs.append(torch.stack([r * torch.sin(t), r * torch.cos(t)], dim=1))
+        ys.append(torch.full((n_per_class,), c, dtype=torch.int64))
+    return torch.cat(xs), torch.cat(ys)
+
+
+def make_blobs(n_per_class: int = 100, seed: int = 0):
+    """Two Gaussian blobs in 2-D centred at (-2, -2) and (2, 2): X (2n, 2), y (2n,) of 0./1."""
+    g = torch.Generator().manual_seed(seed)
+    X = torch.cat([torch.randn(n_per_class, 2, generator=g) - 2.0, torch.randn(n_per_class, 2, generator=g) + 2.0])
+    y = torch.cat([torch.zeros(n_per_class), torch.ones(n_per_class)])
+    return X, y
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise sections
+# ---------------------------------------------------------------------------------------------
+
+
+def demo_tensors() -> None:
+    section("Exercise 1: tensor headers, views and copies")
+    x = torch.arange(12, dtype=torch.float32).view(3, 4)
+    candidates = {
+        "x": x,
+        "x.T": x.T,
+        "x[1:]": x[1:],
+        "x[:, 1]": x[:, 1],
+        "x.view(4, 3)": x.view(4, 3),
+        "x.T.contiguous()": x.T.contiguous(),
+        "x.clone()": x.clone(),
+        "x.T.reshape(-1)": x.T.reshape(-1),
+        "x.to(float16)": x.to(torch.float16),
+    }
+    rows = []
+    for name, t in candidates.items():
+        s = tensor_summary(t)
+        rows.append([name, s["shape"], s["stride"], s["dtype"], s["nbytes"], s["is_contiguous"],
+                     "yes" if shares_storage(t, x) else "no (copy)"])
+    print("x = torch.arange(12.).view(3, 4)")
+    table(["expression", "shape", "stride", "dtype", "nbytes", "contiguous", "shares x's storage"], rows)
+
+    print("\nWORKED EXAMPLE (d): a transpose is a view")
+    xt = x.T
+    print(f"  x.stride() = {x.stride()}, x.T.stride() = {xt.stride()}, shares_storage(x, x.T) = {shares_storage(x, xt)}")
+    xt[0, 1] = 100.0
+    print(f"  after x.T[0, 1] = 100:  x[1, 0] = {x[1, 0].item():g}   (same memory, read with swapped strides)")
+    try:
+        xt.view(-1)
+        view_result = "works"
+    except RuntimeError:
+        view_result = "raises RuntimeError"
+    print(f"  x.T.is_contiguous() = {xt.is_contiguous()}; x.T.view(-1) {view_result}; "
+          f"x.T.reshape(-1) shares storage with x: {shares_storage(xt.reshape(-1), x)} (it copies)")
+
+    print("\ncontiguous_strides by hand vs torch.empty(shape).stride():")
+    rows = [[shape, contiguous_strides(shape), tuple(torch.empty(shape).stride())] for shape in [(), (5,), (2, 3, 4), (2, 0, 3), (4, 1, 3)]]
+    table(["shape", "by hand", "torch"], rows)
+
+    signal = torch.arange(10.0)[::2]  # a non-contiguous 1-D view: 0, 2, 4, 6, 8
+    win = sliding_windows(signal, 3)
+    print(f"\nsliding_windows(arange(10.)[::2], 3) -> shape {tuple(win.shape)}, stride {win.stride()}, "
+          f"shares storage: {shares_storage(win, signal)}, equals unfold: {torch.equal(win, signal.unfold(0, 3, 1))}")
+    print("  rows:", win.tolist())
+
+    v = torch.ones(3)
+    ptr, version = v.data_ptr(), v._version
+    out = scale_(v, 2.0)
+    print(f"\nscale_(v, 2): returns v itself: {out is v}, same data_ptr: {v.data_ptr() == ptr}, "
+          f"_version {version} -> {v._version}, v = {v.tolist()}")
+    w = scaled(v, 3.0)
+    print(f"scaled(v, 3): v unchanged = {v.tolist()}, new tensor = {w.tolist()}, shares storage: {shares_storage(v, w)}")
+
+    a = np.zeros(3)
+    t = from_numpy_shared(a)
+    a[0] = 7.0
+    c = to_numpy_copy(t)
+    t[1] = 5.0
+    print(f"from_numpy_shared: dtype {t.dtype}; after a[0] = 7 and t[1] = 5: a = {a.tolist()}, t = {t.tolist()}")
+    print(f"to_numpy_copy taken before t[1] = 5: {c.tolist()} (independent copy)")
+
+
+def demo_broadcasting() -> None:
+    section("Exercise 2: broadcasting, pairwise distances, gather, masks")
+    print("WORKED EXAMPLE (c): broadcast_shape((8, 1, 6, 1), (7, 1, 5))")
+    print("  right-aligned:   8  1  6  1")
+    print("                      7  1  5")
+    print(f"  result:        {broadcast_shape((8, 1, 6, 1), (7, 1, 5))}")
+    rows = []
+    for shapes in [((3,), ()), ((0, 1), (1, 4)), ((5, 1, 4), (3, 1), (1,)), ((2, 3), (3, 1))]:
+        try:
+            got: object = broadcast_shape(*shapes)
+        except ValueError as err:
+            got = f"ValueError: {err}"
+        rows.append([", ".join(map(str, shapes)), got])
+    table(["shapes", "broadcast_shape"], rows)
+
+    x, y = torch.randn(200, 16), torch.randn(150, 16)
+    d = pairwise_distances(x, y)
+    dxx = pairwise_distances(x, x)
+    print(f"\npairwise_distances (200, 16) x (150, 16) -> {tuple(d.shape)}; max |diff| vs torch.cdist: "
+          f"{max_diff(d, torch.cdist(x, y))}; x vs x: diagonal max {dxx.diagonal().max().item():.1e}, "
+          f"NaN: {bool(dxx.isnan().any())}")
+
+    scores = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    target = torch.tensor([0, 2])
+    print(f"gather_target_scores({show(scores)}, {target.tolist()}) = {show(gather_target_scores(scores, target))}")
+    vals = torch.tensor([[1.0, 2.0, 3.0, float("inf")], [4.0, float("nan"), 0.0, 0.0]])
+    mask = torch.tensor([[True, True, True, False], [False, False, False, False]])
+    print(f"masked_mean(rows [1, 2, 3, inf] and [4, nan, 0, 0], masks [T T T F] and [F F F F], dim=1) = "
+          f"{masked_mean(vals, mask, 1).tolist()}")
+
+
+def demo_autograd() -> None:
+    section("Exercise 3: autograd")
+    x, w, b, y = torch.randn(64, 5), torch.randn(5, 3), torch.randn(3), torch.randn(64, 3)
+    loss, dw, db = tanh_regression_grads(x, w, b, y)
+    wa, ba = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    ((torch.tanh(x @ wa + ba) - y) ** 2).mean().backward()
+    rows = [["tanh regression dloss/dw (hand vs autograd)", max_diff(dw, wa.grad)],
+            ["tanh regression dloss/db (hand vs autograd)", max_diff(db, ba.grad)]]
+
+    xs, ys = torch.randn(10, 4), torch.randn(10)
+    w_acc = torch.randn(4, requires_grad=True)
+    w_acc.grad = torch.full((4,), 99.0)  # a stale gradient that must not leak in
+    mse = lambda w_, x_, y_: ((x_ @ w_ - y_) ** 2).mean()  # noqa: E731
+    g_acc = accumulate_gradients(w_acc, [(xs[:3], ys[:3]), (xs[3:], ys[3:])], mse).clone()
+    (g_full,) = torch.autograd.grad(mse(w_acc, xs, ys), w_acc)
+    rows.append(["accumulated over chunks of 3 + 7 vs one batch of 10", max_diff(g_acc, g_full)])
+
+    w2 = torch.randn(4, 2, requires_grad=True)
+    g1, g2 = grads_of_two_losses(w2, lambda w_: torch.tanh(xs @ w_), lambda h: h.pow(2).mean(), lambda h: h.sum())
+    (r1,) = torch.autograd.grad(torch.tanh(xs @ w2).pow(2).mean(), w2)
+    (r2,) = torch.autograd.grad(torch.tanh(xs @ w2).sum(), w2)
+    rows.append(["two losses, one forward (retain_graph), loss 1", max_diff(g1, r1)])
+    rows.append(["two losses, one forward (retain_graph), loss 2", max_diff(g2, r2)])
+
+    z = torch.randn(1000, dtype=torch.float64) * 30
+    rows.append([f"StableSoftplus forward vs F.softplus (float64, |x| up to {z.abs().max().item():.0f})",
+                 max_diff(stable_softplus(z), F.softplus(z))])
+    zz = z.clone().requires_grad_(True)
+    stable_softplus(zz).sum().backward()
+    rows.append(["StableSoftplus backward vs sigmoid", max_diff(zz.grad, torch.sigmoid(z))])
+
+    A = torch.randn(6, 6, dtype=torch.float64)
+    f = lambda t: torch.tanh(t @ A).pow(2).sum() + t.pow(3).sum()  # noqa: E731
+    xh, vh = torch.randn(3, 6, dtype=torch.float64), torch.randn(3, 6, dtype=torch.float64)
+    rows.append(["hvp by double backward vs torch.autograd.functional.hvp",
+                 max_diff(hvp(f, xh, vh), torch.autograd.functional.hvp(f, xh, vh)[1])])
+    table(["check", "max |difference|"], rows)
+
+    xg = torch.randn(20, dtype=torch.float64, requires_grad=True)
+    ok = torch.autograd.gradcheck(stable_softplus, (xg,))
+    big = torch.tensor([-1000.0, -20.0, 0.0, 20.0, 1000.0])
+    print(f"\ngradcheck(StableSoftplus, float64) passed: {ok}")
+    def g6(t: torch.Tensor) -> str:
+        return "[" + ", ".join(f"{v:.6g}" for v in t.tolist()) + "]"
+
+    print(f"stable softplus at x = {g6(big)} (float32): {g6(stable_softplus(big))}")
+    print(f"naive log(1 + exp(x)) there: {' ' * (len(g6(big)) + 1)}{g6(torch.log(1 + torch.exp(big)))}")
+
+    online = [torch.randn(3, requires_grad=True)]
+    target = [torch.zeros(3, requires_grad=True)]
+    before = target[0].data_ptr()
+    ema_update_(target, online, decay=0.9)
+    print(f"ema_update_(decay=0.9): target = 0.1 * online: {torch.allclose(target[0], 0.1 * online[0])}, in place: "
+          f"{target[0].data_ptr() == before}, still a leaf with no graph: {target[0].grad_fn is None}")
+
+
+def demo_micrograd() -> None:
+    section("Exercise 4: micrograd (scalar autograd) vs torch")
+    print("WORKED EXAMPLE (a): a = 2, b = -3, c = 10, L = tanh(a * b + c)")
+    a, b, c = Value(2.0), Value(-3.0), Value(10.0)
+    L = (a * b + c).tanh()
+    L.backward()
+    ta, tb, tc = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (2.0, -3.0, 10.0))
+    tL = torch.tanh(ta * tb + tc)
+    tL.backward()
+    print(f"  a * b + c = {a.data * b.data + c.data:g},  L = tanh(4) = {L.data:.6f}")
+    print(f"  dL/d(ab+c) = 1 - tanh(4)^2 = {1 - L.data ** 2:.6f}")
+    table(["", "micrograd", "torch (float64)"], [
+        ["L", f"{L.data:.6f}", f"{tL.item():.6f}"],
+        ["dL/da = (1 - L^2) * b", f"{a.grad:.6f}", f"{ta.grad.item():.6f}"],
+        ["dL/db = (1 - L^2) * a", f"{b.grad:.6f}", f"{tb.grad.item():.6f}"],
+        ["dL/dc = (1 - L^2)", f"{c.grad:.6f}", f"{tc.grad.item():.6f}"],
+    ])
+
+    # A node used several times, division, pow, exp, log and relu, all in one expression.
+    def expr(p, q):
+        s = p * q + p ** 2 / (1 + q.exp())
+        return (s.relu() + (p * p + 1).log() - 3 / (q * q + 2)).tanh() * s
+
+    p, q = Value(1.5), Value(-0.7)
+    out = expr(p, q)
+    out.backward()
+    tp, tq = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (1.5, -0.7))
+    tout = expr(tp, tq)
+    tout.backward()
+    print(f"\nf(p, q) = tanh(relu(s) + log(p^2 + 1) - 3 / (q^2 + 2)) * s with s = p q + p^2 / (1 + e^q), p = 1.5, q = -0.7:")
+    print(f"  micrograd: f = {out.data:.10f}, df/dp = {p.grad:.10f}, df/dq = {q.grad:.10f}")
+    print(f"  torch:     f = {tout.item():.10f}, df/dp = {tp.grad.item():.10f}, df/dq = {tq.grad.item():.10f}")
+
+    xv = Value(0.5)
+    node = xv
+    for _ in range(5000):
+        node = node * 1.0001 + 0.0001
+    node.backward()
+    print(f"  a chain 10000 operations deep: d/dx = {xv.grad:.6f} (1.0001^5000 = {1.0001 ** 5000:.6f}), no RecursionError")
+
+
+def demo_from_scratch() -> tuple[list[float], dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+    section("Exercise 5: learning with raw tensors")
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(200, 3, generator=g)
+    true_w, true_b = torch.tensor([2.0, -1.0, 0.5]), 0.3
+    y = X @ true_w + true_b + 0.1 * torch.randn(200, generator=g)
+    w_cf, b_cf = closed_form_linear_regression(X, y)
+    w_gd, b_gd = fit_linear_regression(X, y, lr=0.1, steps=500)
+    table(["linear regression", "w", "b"], [
+        ["true", show(true_w, 4), true_b],
+        ["closed form (lstsq)", show(w_cf, 4), show(b_cf, 4)],
+        ["gradient descent, 500 steps", show(w_gd, 4), show(b_gd, 4)],
+    ])
+    print(f"  max |GD - closed form| = {max(max_diff(w_gd, w_cf), max_diff(b_gd, b_cf))}")
+
+    print("\nWORKED EXAMPLE (b): logistic-regression gradient on two samples")
+    Xs = torch.tensor([[1.0, 2.0], [-1.0, 0.5]])
+    ys = torch.tensor([1.0, 0.0])
+    ws, bs = torch.tensor([0.5, -0.25]), torch.tensor(0.1)
+    loss, dw, db = logistic_regression_grads(Xs, ys, ws, bs)
+    z = Xs @ ws + bs
+    s = torch.sigmoid(z)
+    print(f"  X = {show(Xs)}, y = {show(ys)}, w = {show(ws)}, b = {show(bs)}")
+    print(f"  z = Xw + b = {show(z)}")
+    print(f"  sigmoid(z) = {show(s)},  sigmoid(z) - y = {show(s - ys)}")
+    print(f"  loss = {loss.item():.6f}")
+    print(f"  dw = X^T (sigmoid(z) - y) / 2 = {show(dw)},  db = mean(sigmoid(z) - y) = {db.item():.6f}")
+    wa, ba = ws.clone().requires_grad_(True), bs.clone().requires_grad_(True)
+    F.binary_cross_entropy_with_logits(Xs @ wa + ba, ys).backward()
+    print(f"  autograd on F.binary_cross_entropy_with_logits: dw = {show(wa.grad)}, db = {ba.grad.item():.6f}")
+
+    Xb, yb = make_blobs(100, seed=2)
+    wl, bl = fit_logistic_regression(Xb, yb, lr=0.5, steps=300)
+    acc = ((Xb @ wl + bl > 0).float() == yb).float().mean().item()
+    print(f"\nlogistic regression on two 2-D blobs (200 points), 300 GD steps: train accuracy {acc:.3f}")
+
+    Xsp, ysp = make_spirals(100, 3, seed=0)
+    params0 = init_mlp(2, 64, 3, seed=0)
+    loss0, grads = mlp_forward_backward(Xsp, ysp, params0)
+    leaves = {k: v.clone().requires_grad_(True) for k, v in params0.items()}
+    F.cross_entropy(torch.tanh(Xsp @ leaves["W1"] + leaves["b1"]) @ leaves["W2"] + leaves["b2"], ysp).backward()
+    worst = max(float((grads[k] - leaves[k].grad).abs().max()) for k in grads)
+    print(f"two-layer tanh MLP: hand-written backward vs autograd, max |difference| over W1, b1, W2, b2: {worst:.1e}")
+
+    t0 = time.perf_counter()
+    params, losses = train_mlp(Xsp, ysp, hidden=64, lr=0.5, steps=2000, seed=0)
+    seconds = time.perf_counter() - t0
+    h = torch.tanh(Xsp @ params["W1"] + params["b1"])
+    acc = ((h @ params["W2"] + params["b2"]).argmax(1) == ysp).float().mean().item()
+    print(f"spirals (3 classes x 100 points), hidden 64, lr 0.5, 2000 full-batch GD steps in {seconds:.2f} s:"
+          f" train accuracy {acc:.3f}")
+    table(["step", "loss"], [[t, f"{losses[t]:.4f}"] for t in [0, 10, 100, 250, 500, 1000, 1999]])
+    return losses, params, Xsp, ysp
+
+
+def save_plots(losses: list[float], params: dict[str, torch.Tensor], X: torch.Tensor, y: torch.Tensor) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(os.environ.get("LAB_OUTPUT_DIR") or LAB_DIR / "outputs")
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(losses)
+    ax.set_yscale("log")
+    ax.set_xlabel("gradient-descent step")
+    ax.set_ylabel("cross-entropy (train)")
+    ax.set_title("Two-layer tanh MLP on spirals")
+    fig.tight_layout()
+    fig.savefig(out_dir / "lab1_spiral_loss.png", dpi=120)
+    plt.close(fig)
+
+    xx, yy = torch.meshgrid(torch.linspace(-1.2, 1.2, 300), torch.linspace(-1.2, 1.2, 300), indexing="xy")
+    grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+    logits = torch.tanh(grid @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.contourf(xx.numpy(), yy.numpy(), logits.argmax(1).reshape(xx.shape).numpy(), alpha=0.3, cmap="brg")
+    ax.scatter(X[:, 0].numpy(), X[:, 1].numpy(), c=y.numpy(), s=10, cmap="brg")
+    ax.set_title("Decision regions after training")
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    fig.savefig(out_dir / "lab1_spiral_decision_boundary.png", dpi=120)
+    plt.close(fig)
+    print(f"\nplots saved: {out_dir / 'lab1_spiral_loss.png'}, {out_dir / 'lab1_spiral_decision_boundary.png'}")
+
+
+def main() -> None:
+    seed_everything(0)
+    # Every tensor in this lab is tiny: one thread is fastest, and it avoids the 10-50x slowdown of
+    # small-op loops when two threads share two cores with another busy process.
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    print(f"Lab 1.1 tensors | {describe_machine()}")
+    demo_tensors()
+    demo_broadcasting()
+    demo_autograd()
+    demo_micrograd()
+    losses, params, X, y = demo_from_scratch()
+    save_plots(losses, params, X, y)
+    print(f"done in {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
