@@ -146,7 +146,8 @@ def cmd_doctor() -> int:
             _check(f"optional: {module}", True, f"not installed ({why} labs need it; not required here)")
     from shared.datasets import data_dir
 
-    for label, folder in (("data cache writable", data_dir()), ("outputs writable", REPO_ROOT / "outputs")):
+    outputs = Path(os.environ.get("LAB_OUTPUT_DIR") or REPO_ROOT / DEFAULT_LAB / "outputs")
+    for label, folder in (("data cache writable", data_dir()), ("lab outputs writable", outputs)):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             probe = folder / ".write-test"
