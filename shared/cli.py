@@ -55,7 +55,7 @@ def cmd_check_stubs() -> int:
     if not suites:
         print("check-stubs: no lab suites found")
         return 1
-    return _pytest([*suites, "-q", "--tb=no"], "stubs")
+    return _pytest([*suites, "-q", "--tb=no", "-rN"], "stubs")
 
 
 def cmd_run(lab_name: str, extra: list[str]) -> int:

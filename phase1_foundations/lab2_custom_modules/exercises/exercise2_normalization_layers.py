@@ -1,0 +1,97 @@
+# Exercise stub generated from solution/exercise2_normalization_layers.py by `make stubs` [fingerprint 77685058c53a]
+"""Exercise 2: normalisation and regularisation layers by hand. LayerNorm, BatchNorm1d, Dropout.
+
+Three layers every network uses, written from tensor operations so that they match PyTorch's
+``nn.LayerNorm``, ``nn.BatchNorm1d`` and ``nn.Dropout`` in outputs, gradients, state_dict keys,
+running statistics and train/eval behaviour. The grader loads the same state_dict into yours
+and into PyTorch's and compares them; ``F.layer_norm``, ``F.batch_norm`` and ``F.dropout``
+(and the ``nn`` modules built on them) are off limits.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab2_custom_modules EX=2
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+
+class LayerNorm(nn.Module):
+    """Normalise over the trailing ``normalized_shape`` dims of each sample, then scale and shift.
+
+    normalized_shape: an int D (the last dim) or a tuple (D_1, ..., D_k) of the last k dims.
+    x: (*, D_1, ..., D_k) -> same shape:
+        y = (x - mean) / sqrt(var + eps) * weight + bias
+    mean and var over the k trailing dims of each sample, var BIASED (divide by the count).
+    With elementwise_affine=True: parameters ``weight`` (ones) and ``bias`` (zeros) of shape
+    normalized_shape; with False: no parameters at all (``weight`` and ``bias`` are None).
+    ``normalized_shape`` is stored as a tuple, as nn.LayerNorm does.
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True) -> None:
+        super().__init__()
+        # TODO: turn an int into a 1-tuple; create nn.Parameter(torch.ones(...)) / torch.zeros(...)
+        # TODO: or register both names as None with register_parameter.
+        raise NotImplementedError("Exercise 2.1: implement LayerNorm.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # TODO: the dims to reduce are the last len(normalized_shape) ones: dim=(-1,), (-2, -1), ...
+        # TODO: keepdim=True keeps the statistics broadcastable; var(..., unbiased=False) or
+        # TODO: correction=0 gives the biased variance; weight and bias broadcast from the right.
+        raise NotImplementedError("Exercise 2.2: implement LayerNorm.forward")
+
+
+class BatchNorm1d(nn.Module):
+    """Batch normalisation over (N, C) or (N, C, L) inputs, per channel C, like nn.BatchNorm1d.
+
+    Parameters: weight (C,) ones, bias (C,) zeros.
+    Buffers: running_mean (C,) zeros, running_var (C,) ones, num_batches_tracked () int64 zero.
+    Training mode: statistics over every dim but C (n = N or N * L values per channel);
+        y = (x - batch_mean) / sqrt(batch_var + eps) * weight + bias with the BIASED batch var;
+        then, without autograd: num_batches_tracked += 1 and
+        running_mean <- (1 - m) * running_mean + m * batch_mean
+        running_var  <- (1 - m) * running_var  + m * batch_var * n / (n - 1)   (UNBIASED)
+        where m = momentum, or 1 / num_batches_tracked when momentum is None (cumulative average).
+        n == 1 raises ValueError (no variance can be estimated from one value).
+    Eval mode: the running statistics replace the batch ones; nothing is updated.
+    An input that is not 2-D or 3-D raises ValueError.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        # TODO: two nn.Parameter and three register_buffer calls; the counter is
+        # TODO: torch.tensor(0, dtype=torch.long).
+        raise NotImplementedError("Exercise 2.3: implement BatchNorm1d.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # TODO: reduce over dim 0 for (N, C) and dims (0, 2) for (N, C, L); reshape the (C,)
+        # TODO: statistics and affine parameters to (1, C) or (1, C, 1) so they broadcast.
+        # TODO: normalise with the biased variance but store the unbiased one (times n / (n - 1)).
+        # TODO: update buffers in place inside torch.no_grad() and with detached statistics.
+        raise NotImplementedError("Exercise 2.4: implement BatchNorm1d.forward")
+
+
+class Dropout(nn.Module):
+    """Inverted dropout: in training, zero each element independently with probability p and
+    scale the survivors by 1 / (1 - p), so E[output] = input; in eval mode, the identity.
+
+    p must lie in [0, 1] (ValueError otherwise); p = 1 gives all zeros (never NaN), p = 0 the
+    input unchanged. x: any shape -> same shape and dtype; a fresh mask on every call.
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        # TODO: validate p, then store it.
+        raise NotImplementedError("Exercise 2.5: implement Dropout.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # TODO: a keep-mask of x's shape: torch.rand_like(x) >= p, or torch.empty_like(x).bernoulli_(1 - p).
+        # TODO: multiply by mask / (1 - p); treat p == 1 separately (division by zero).
+        raise NotImplementedError("Exercise 2.6: implement Dropout.forward")
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

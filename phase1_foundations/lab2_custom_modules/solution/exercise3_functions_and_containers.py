@@ -1,0 +1,162 @@
+"""Exercise 3: custom autograd Functions inside modules, and the containers that compose modules.
+
+A ``torch.autograd.Function`` lets you choose what the forward pass saves and what the backward
+pass computes: here a SiLU that saves only its input (half the memory of the composed
+``x * sigmoid(x)``, which saves both x and sigmoid(x)), and a straight-through estimator that
+rounds in the forward pass and lets the gradient through unchanged. Then ``nn.Sequential``,
+``nn.ModuleList`` and ``nn.ModuleDict``: containers that REGISTER their children, which a plain
+Python list or dict does not.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab2_custom_modules EX=3
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+
+class MemoryEfficientSiLU(torch.autograd.Function):
+    """silu(x) = x * sigmoid(x), whose graph keeps ONLY the input x for the backward pass.
+
+    d silu / dx = sigmoid(x) * (1 + x * (1 - sigmoid(x))), recomputed in backward from x.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        """x: any shape -> silu(x), same shape and dtype; saves x and nothing else."""
+        # BEGIN SOLUTION
+        # TODO: ctx.save_for_backward(x) is the only thing to keep; do not save sigmoid(x) or the output.
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
+        """grad_output: dloss/dsilu(x), shaped like x -> dloss/dx, shaped like x."""
+        # BEGIN SOLUTION
+        # TODO: read x back with ctx.saved_tensors, recompute s = sigmoid(x), apply the chain rule.
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)
+        return grad_output * s * (1.0 + x * (1.0 - s))
+        # END SOLUTION
+
+
+class SiLU(nn.Module):
+    """An activation module whose forward goes through :class:`MemoryEfficientSiLU`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION
+        # TODO: a Function is called with .apply, never by instantiating it.
+        return MemoryEfficientSiLU.apply(x)
+        # END SOLUTION
+
+
+class RoundSTE(torch.autograd.Function):
+    """Straight-through estimator: forward rounds to the nearest integer (ties to even, as
+    torch.round); backward pretends the rounding was the identity and passes the gradient on."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION
+        # TODO: nothing needs saving.
+        return torch.round(x)
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION
+        # TODO: the true derivative of round is 0 almost everywhere; the estimator uses 1 instead.
+        return grad_output
+        # END SOLUTION
+
+
+class FakeQuantize(nn.Module):
+    """Rounds x to the nearest multiple of ``step`` (step * round(x / step)) in the forward pass,
+    with straight-through gradients: d output / d x is taken as 1. x: any shape -> same shape."""
+
+    def __init__(self, step: float) -> None:
+        super().__init__()
+        self.step = step
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION
+        # TODO: divide, round through RoundSTE.apply, multiply back.
+        return RoundSTE.apply(x / self.step) * self.step
+        # END SOLUTION
+
+
+def build_mlp(widths: Sequence[int], activation: Callable[[], nn.Module] = nn.ReLU, dropout: float = 0.0) -> nn.Sequential:
+    """An MLP as an nn.Sequential: widths [d_0, d_1, ..., d_k] give k nn.Linear layers.
+
+    Layout: Linear(d_0, d_1), activation(), [Dropout(dropout)], Linear(d_1, d_2), ...,
+    Linear(d_{k-1}, d_k): an activation (a NEW instance from ``activation()`` each time), then a
+    Dropout when dropout > 0, between consecutive Linear layers, and nothing after the last.
+    So the state_dict keys are "0.weight", "0.bias", "2.weight", ... (or "3.weight" with dropout).
+    Fewer than two widths raise ValueError.
+    """
+    # BEGIN SOLUTION
+    # TODO: collect the layers in a Python list, then nn.Sequential(*layers).
+    if len(widths) < 2:
+        raise ValueError(f"build_mlp needs at least two widths (input and output), got {list(widths)}")
+    layers: list[nn.Module] = []
+    for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(d_in, d_out))
+        if i < len(widths) - 2:
+            layers.append(activation())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+    # END SOLUTION
+
+
+class ResidualMLP(nn.Module):
+    """``depth`` residual blocks x <- x + block(x), kept in an nn.ModuleList named ``blocks``.
+
+    Block i is nn.Sequential(nn.Linear(dim, hidden), SiLU(), nn.Linear(hidden, dim)), so the
+    state_dict keys are "blocks.{i}.0.weight", "blocks.{i}.0.bias", "blocks.{i}.2.weight",
+    "blocks.{i}.2.bias". x: (N, dim) -> (N, dim).
+    """
+
+    def __init__(self, dim: int, hidden: int, depth: int) -> None:
+        super().__init__()
+        # BEGIN SOLUTION
+        # TODO: a plain Python list of modules is not registered: parameters(), .to() and
+        # TODO: state_dict() would not see them. nn.ModuleList is.
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Linear(dim, hidden), SiLU(), nn.Linear(hidden, dim)) for _ in range(depth)
+        )
+        # END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION
+        # TODO: iterate over self.blocks.
+        for block in self.blocks:
+            x = x + block(x)
+        return x
+        # END SOLUTION
+
+
+class MultiTaskHeads(nn.Module):
+    """A shared trunk and one linear head per task, kept in an nn.ModuleDict named ``heads``.
+
+    trunk: nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU()) (keys "trunk.0.weight", ...).
+    heads: nn.ModuleDict {task: nn.Linear(hidden, n_outputs)} (keys "heads.{task}.weight", ...).
+    x: (N, in_features) -> {task: (N, n_outputs of that task)}, tasks in the order given.
+    """
+
+    def __init__(self, in_features: int, hidden: int, tasks: Mapping[str, int]) -> None:
+        super().__init__()
+        # BEGIN SOLUTION
+        # TODO: nn.ModuleDict({name: module, ...}) registers each value under its key.
+        self.trunk = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU())
+        self.heads = nn.ModuleDict({name: nn.Linear(hidden, n) for name, n in tasks.items()})
+        # END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        # BEGIN SOLUTION
+        # TODO: run the trunk once, then every head on its output.
+        h = self.trunk(x)
+        return {name: head(h) for name, head in self.heads.items()}
+        # END SOLUTION
