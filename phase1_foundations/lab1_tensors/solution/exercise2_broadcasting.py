@@ -51,6 +51,8 @@ def pairwise_distances(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     x: (N, D), y: (M, D)  ->  (N, M) with out[i, j] = ||x[i] - y[j]||_2, same dtype as x.
     Every entry is >= 0 and finite (no NaN), including exact zeros where x[i] == y[j].
     N or M may be 0. Same values as ``torch.cdist(x, y)``, which you may not call.
+    Gradients are not graded: where x[i] == y[j] the derivative of the square root at 0 is
+    infinite, so backward through a zero distance gives NaN (see Common Pitfalls).
     """
     # BEGIN SOLUTION
     # TODO: give x a new axis so it is (N, 1, D) and y one so it is (1, M, D). Their difference

@@ -229,8 +229,10 @@ def demo_autograd() -> None:
     rows.append(["two losses, one forward (retain_graph), loss 2", max_diff(g2, r2)])
 
     z = torch.randn(1000, dtype=torch.float64) * 30
+    # F.softplus returns x itself above its threshold (20 by default); raise the threshold so the
+    # comparison is with the exact log(1 + e^x) everywhere
     rows.append([f"StableSoftplus forward vs F.softplus (float64, |x| up to {z.abs().max().item():.0f})",
-                 max_diff(stable_softplus(z), F.softplus(z))])
+                 max_diff(stable_softplus(z), F.softplus(z, threshold=1000.0))])
     zz = z.clone().requires_grad_(True)
     stable_softplus(zz).sum().backward()
     rows.append(["StableSoftplus backward vs sigmoid", max_diff(zz.grad, torch.sigmoid(z))])
@@ -314,7 +316,9 @@ def demo_from_scratch() -> tuple[list[float], dict[str, torch.Tensor], torch.Ten
         ["closed form (lstsq)", show(w_cf, 4), show(b_cf, 4)],
         ["gradient descent, 500 steps", show(w_gd, 4), show(b_gd, 4)],
     ])
-    print(f"  max |GD - closed form| = {max(max_diff(w_gd, w_cf), max_diff(b_gd, b_cf))}")
+    gap = max((w_gd - w_cf).abs().max().item(), abs(float(b_gd) - float(b_cf)))
+    # the last float32 digits of the gap vary with the BLAS kernel a run picks; its size does not
+    print(f"  gradient descent and the closed form agree to within 1e-5: {gap < 1e-5}")
 
     print("\nWORKED EXAMPLE (b): logistic-regression gradient on two samples")
     Xs = torch.tensor([[1.0, 2.0], [-1.0, 0.5]])
