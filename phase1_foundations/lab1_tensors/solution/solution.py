@@ -23,6 +23,7 @@ try:
 except ImportError:  # run with a Python that lacks the editable install: use the repository root
     sys.path.insert(0, str(LAB_DIR.parent.parent))
 
+from shared.report import max_diff, output_dir, section, table  # noqa: E402
 from shared.devices import describe_machine, seed_everything  # noqa: E402
 
 from exercise1_tensor_basics import (  # noqa: E402
@@ -61,29 +62,12 @@ from exercise5_from_scratch import (  # noqa: E402
 # ---------------------------------------------------------------------------------------------
 
 
-def section(title: str) -> None:
-    print(f"\n=== {title} " + "=" * max(0, 84 - len(title)))
-
-
-def table(headers: list[str], rows: list[list[object]]) -> None:
-    cells = [[str(c) for c in row] for row in [headers] + rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    for k, row in enumerate(cells):
-        print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-        if k == 0:
-            print("  " + "  ".join("-" * w for w in widths))
-
-
 def show(t: torch.Tensor | float, digits: int = 6) -> object:
     """A tensor as (nested) lists of floats rounded to ``digits`` decimals, for printing."""
     def rnd(v):
         return [rnd(u) for u in v] if isinstance(v, list) else round(v, digits)
 
     return rnd(t.tolist() if isinstance(t, torch.Tensor) else t)
-
-
-def max_diff(a: torch.Tensor, b: torch.Tensor) -> str:
-    return f"{(a - b).abs().max().item():.1e}"
 
 
 def make_spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0):
@@ -366,8 +350,7 @@ def save_plots(losses: list[float], params: dict[str, torch.Tensor], X: torch.Te
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out_dir = Path(os.environ.get("LAB_OUTPUT_DIR") or LAB_DIR / "outputs")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_dir(LAB_DIR)
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(losses)

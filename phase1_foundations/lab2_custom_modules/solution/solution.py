@@ -27,6 +27,7 @@ try:
 except ImportError:  # run with a Python that lacks the editable install: use the repository root
     sys.path.insert(0, str(LAB_DIR.parent.parent))
 
+from shared.report import max_diff, output_dir, section, table  # noqa: E402
 from shared.devices import describe_machine, get_device, seed_everything  # noqa: E402
 
 from exercise1_modules_from_parts import Linear, RunningCenter, count_parameters, freeze, save_and_reload  # noqa: E402
@@ -56,23 +57,6 @@ from exercise5_initialization import (  # noqa: E402
 # ---------------------------------------------------------------------------------------------
 # Printing helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def section(title: str) -> None:
-    print(f"\n=== {title} " + "=" * max(0, 84 - len(title)))
-
-
-def table(headers: list[str], rows: list[list[object]]) -> None:
-    cells = [[str(c) for c in row] for row in [headers] + rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    for k, row in enumerate(cells):
-        print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-        if k == 0:
-            print("  " + "  ".join("-" * w for w in widths))
-
-
-def max_diff(a: torch.Tensor, b: torch.Tensor) -> str:
-    return f"{(a.detach().double() - b.detach().double()).abs().max().item():.1e}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,8 +418,7 @@ def save_plots(reports: dict[str, list[tuple[str, float, float]]], depth_results
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out_dir = Path(os.environ.get("LAB_OUTPUT_DIR") or LAB_DIR / "outputs")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_dir(LAB_DIR)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, rep in reports.items():

@@ -1,0 +1,29 @@
+"""shared.report: the runners' printing helpers and output folder."""
+import torch
+
+from shared import report
+
+
+def test_table_aligns_columns_under_a_rule(capsys):
+    report.table(["name", "value"], [["a", 1], ["longer", 2.5]])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["  name    value", "  ------  -----", "  a       1", "  longer  2.5"]
+
+
+def test_section_header_has_a_fixed_width(capsys):
+    report.section("Exercise 1")
+    out = capsys.readouterr().out
+    assert out.startswith("\n=== Exercise 1 ") and len(out.strip("\n")) == report.WIDTH
+
+
+def test_max_diff_is_computed_in_float64():
+    a = torch.tensor([1.0, 2.0], dtype=torch.float32)
+    assert report.max_diff(a, torch.tensor([1.0, 2.5], dtype=torch.float64)) == "5.0e-01"
+
+
+def test_output_dir_honours_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_OUTPUT_DIR", str(tmp_path / "elsewhere"))
+    assert report.output_dir(tmp_path / "lab") == tmp_path / "elsewhere"
+    assert (tmp_path / "elsewhere").is_dir()
+    monkeypatch.delenv("LAB_OUTPUT_DIR")
+    assert report.output_dir(tmp_path / "lab") == tmp_path / "lab" / "outputs"
