@@ -290,7 +290,9 @@ class TestBroadcasting:
     def test_pairwise_distances_of_a_set_with_itself_are_zero_on_the_diagonal_and_never_nan(self):
         ex = lab.exercise(2)
         x = torch.randn(40, 8, dtype=torch.float64) * 10
-        d = ex.pairwise_distances(x, x)
+        with forbid("torch.cdist", "torch.nn.functional.pairwise_distance", "torch.nn.functional.pdist",
+                    why="Exercise 2.2 asks you to compute the distances with broadcasting"):
+            d = ex.pairwise_distances(x, x)
         assert not d.isnan().any(), "pairwise_distances(x, x) contains NaN (sqrt of a slightly negative number?)"
         assert d.diagonal().abs().max() <= 1e-6, (
             f"pairwise_distances(x, x) should be 0 on the diagonal (float64); the largest diagonal entry is {d.diagonal().max().item():.3g}"
@@ -492,11 +494,15 @@ def random_expression(rng: random.Random, n_leaves: int, n_ops: int):
     (so some are used several times) and every op keeps its input in its domain.
     """
     unary = [
-        lambda a: a.tanh(), lambda a: a.relu(), lambda a: a.tanh().exp(), lambda a: (a * a + 0.5).log(),
-        lambda a: a ** 2, lambda a: a ** 3, lambda a: (a * a + 1) ** 0.5, lambda a: (a * a + 1) ** -1.5, lambda a: -a,
-        lambda a: 2.5 - a, lambda a: 3 / (a * a + 1), lambda a: a / 4, lambda a: 0.5 * a + 1,
+        ("{0}.tanh()", lambda a: a.tanh()), ("{0}.relu()", lambda a: a.relu()),
+        ("{0}.tanh().exp()", lambda a: a.tanh().exp()), ("({0} * {0} + 0.5).log()", lambda a: (a * a + 0.5).log()),
+        ("{0} ** 2", lambda a: a ** 2), ("{0} ** 3", lambda a: a ** 3),
+        ("({0} * {0} + 1) ** 0.5", lambda a: (a * a + 1) ** 0.5), ("({0} * {0} + 1) ** -1.5", lambda a: (a * a + 1) ** -1.5),
+        ("-{0}", lambda a: -a), ("2.5 - {0}", lambda a: 2.5 - a), ("3 / ({0} * {0} + 1)", lambda a: 3 / (a * a + 1)),
+        ("{0} / 4", lambda a: a / 4), ("0.5 * {0} + 1", lambda a: 0.5 * a + 1),
     ]
-    binary = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (b * b + 1)]
+    binary = [("{0} + {1}", lambda a, b: a + b), ("{0} - {1}", lambda a, b: a - b), ("{0} * {1}", lambda a, b: a * b),
+              ("{0} / ({1} * {1} + 1)", lambda a, b: a / (b * b + 1))]
     plan = []
     for step in range(n_ops):
         pool = n_leaves + step
@@ -506,15 +512,23 @@ def random_expression(rng: random.Random, n_leaves: int, n_ops: int):
             plan.append((rng.choice(binary), (rng.randrange(pool), rng.randrange(pool))))
     data = [rng.uniform(-2, 2) for _ in range(n_leaves)]
 
-    def build(make_leaf):
+    def build(make_leaf, program=None):
+        """Evaluate the plan; if ``program`` is a list, append the expression to it as Python lines."""
         leaves = [make_leaf(v) for v in data]
         nodes = list(leaves)
-        for op, args in plan:
+        lines = [f"n{i} = Value({v!r})" for i, v in enumerate(data)]
+        for (text, op), args in plan:
             node = op(*(nodes[i] for i in args))
+            expr = text.format(*(f"n{i}" for i in args))
             value = node.item() if isinstance(node, torch.Tensor) else node.data
             if abs(value) > 50:  # keep values tame
-                node = node.tanh()
+                node, expr = node.tanh(), f"({expr}).tanh()"
+            lines.append(f"n{len(nodes)} = {expr}")
             nodes.append(node)
+        k = len(nodes)
+        lines.append(f"out = n{k - 1} + n{k - 2} * n{k - 3}")
+        if program is not None:
+            program.extend(lines)
         return leaves, nodes[-1] + nodes[-2] * nodes[-3]
 
     return build
@@ -597,16 +611,19 @@ class TestMicrograd:
         rng = random.Random(0)
         for k in range(60):
             build = random_expression(rng, n_leaves=rng.randint(1, 4), n_ops=rng.randint(3, 15))
-            leaves, out = build(Value)
+            program: list[str] = []
+            leaves, out = build(Value, program)
             out.backward()
             tleaves, tout = build(_t)
             tout.backward()
+            listing = "\n    ".join(program)
             assert math.isclose(out.data, tout.item(), rel_tol=1e-9, abs_tol=1e-12), (
-                f"random expression #{k}: Value gives {out.data}, torch gives {tout.item()}"
+                f"random expression #{k}: Value gives {out.data}, torch gives {tout.item()}; the expression:\n    {listing}"
             )
             for i, (v, t) in enumerate(zip(leaves, tleaves)):
                 assert math.isclose(v.grad, _tgrad(t), rel_tol=1e-7, abs_tol=1e-9), (
-                    f"random expression #{k}: d(out)/d(leaf {i}) is {v.grad}; torch gives {_tgrad(t)}"
+                    f"random expression #{k}: d(out)/d(n{i}) is {v.grad}; torch gives {_tgrad(t)}. Nodes used by several "
+                    f"others (a wrong order, or a _backward run twice) are the usual cause. Reproduce it:\n    {listing}"
                 )
 
     def test_backward_through_a_10000_deep_chain_does_not_hit_the_recursion_limit(self):

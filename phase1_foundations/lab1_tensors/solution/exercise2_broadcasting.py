@@ -1,9 +1,9 @@
 """Exercise 2: broadcasting, and selecting with gather / where / masks, without Python loops.
 
 Broadcasting lines shapes up from the RIGHT. Two sizes in the same position are compatible when
-they are equal or one of them is 1; a missing dim counts as 1. The result takes the larger size
-(a size 1 stretches to match, even to 0). That one rule lets you write "for every pair" or
-"for every row" computations as single tensor expressions.
+they are equal or one of them is 1; a missing dim counts as 1. The result takes the size that is
+not 1 (a size 1 stretches to match, even to 0, so "take the larger" is wrong). That one rule lets
+you write "for every pair" or "for every row" computations as single tensor expressions.
 
 Run the checks with:  make test-lab LAB=phase1_foundations/lab1_tensors
 """
