@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from shared.datasets import make_spirals
 from shared.grading import Lab, forbid
 
 lab = Lab("phase1_foundations/lab1_tensors")
@@ -644,17 +645,6 @@ class TestMicrograd:
 # ---------------------------------------------------------------------------------------------
 
 
-def make_spirals(n_per_class: int, n_classes: int, noise: float, seed: int):
-    g = torch.Generator().manual_seed(seed)
-    xs, ys = [], []
-    for c in range(n_classes):
-        r = torch.linspace(0.0, 1.0, n_per_class)
-        t = torch.linspace(4.0 * c, 4.0 * (c + 1), n_per_class) + noise * torch.randn(n_per_class, generator=g)
-        xs.append(torch.stack([r * torch.sin(t), r * torch.cos(t)], dim=1))
-        ys.append(torch.full((n_per_class,), c, dtype=torch.int64))
-    return torch.cat(xs), torch.cat(ys)
-
-
 def numpy_lstsq(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     A = np.concatenate([X.double().numpy(), np.ones((X.shape[0], 1))], axis=1)
     theta = np.linalg.lstsq(A, y.double().numpy(), rcond=None)[0]
@@ -745,7 +735,7 @@ class TestFromScratch:
 
     def test_train_mlp_fits_spirals(self):
         ex = lab.exercise(5)
-        X, y = make_spirals(60, 3, noise=0.2, seed=1)
+        X, y = make_spirals(60, 3, noise=0.05, seed=1, turns=0.75)
         with forbid(*NO_TRAINING_SHORTCUTS, why="Exercise 5.6 trains with your own update on raw tensors"):
             params, losses = ex.train_mlp(X, y, hidden=32, lr=1.0, steps=600, seed=0)
         assert len(losses) == 600 and all(math.isfinite(v) for v in losses), (

@@ -24,6 +24,7 @@ except ImportError:  # run with a Python that lacks the editable install: use th
     sys.path.insert(0, str(LAB_DIR.parent.parent))
 
 from shared.report import max_diff, output_dir, section, table  # noqa: E402
+from shared.datasets import make_spirals  # noqa: E402
 from shared.devices import describe_machine, seed_everything  # noqa: E402
 
 from exercise1_tensor_basics import (  # noqa: E402
@@ -68,18 +69,6 @@ def show(t: torch.Tensor | float, digits: int = 6) -> object:
         return [rnd(u) for u in v] if isinstance(v, list) else round(v, digits)
 
     return rnd(t.tolist() if isinstance(t, torch.Tensor) else t)
-
-
-def make_spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0):
-    """cs231n-style spirals: X (n_classes * n_per_class, 2) float32, y (N,) int64."""
-    g = torch.Generator().manual_seed(seed)
-    xs, ys = [], []
-    for c in range(n_classes):
-        r = torch.linspace(0.0, 1.0, n_per_class)
-        t = torch.linspace(4.0 * c, 4.0 * (c + 1), n_per_class) + noise * torch.randn(n_per_class, generator=g)
-        xs.append(torch.stack([r * torch.sin(t), r * torch.cos(t)], dim=1))
-        ys.append(torch.full((n_per_class,), c, dtype=torch.int64))
-    return torch.cat(xs), torch.cat(ys)
 
 
 def make_blobs(n_per_class: int = 100, seed: int = 0):
@@ -325,7 +314,7 @@ def demo_from_scratch() -> tuple[list[float], dict[str, torch.Tensor], torch.Ten
     acc = ((Xb @ wl + bl > 0).float() == yb).float().mean().item()
     print(f"\nlogistic regression on two 2-D blobs (200 points), 300 GD steps: train accuracy {acc:.3f}")
 
-    Xsp, ysp = make_spirals(100, 3, seed=0)
+    Xsp, ysp = make_spirals(100, 3, noise=0.05, seed=0, turns=0.75)
     params0 = init_mlp(2, 64, 3, seed=0)
     loss0, grads = mlp_forward_backward(Xsp, ysp, params0)
     leaves = {k: v.clone().requires_grad_(True) for k, v in params0.items()}
