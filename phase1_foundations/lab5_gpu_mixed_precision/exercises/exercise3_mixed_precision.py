@@ -1,0 +1,117 @@
+# Exercise stub generated from solution/exercise3_mixed_precision.py by `make stubs` [fingerprint af483ffef9bc]
+"""Exercise 3: mixed precision: formats, autocast, and loss scaling.
+
+A binary floating-point format with ``e`` exponent bits and ``m`` stored mantissa bits represents
+normal numbers ``(1 + f / 2^m) * 2^(E - bias)`` with ``bias = 2^(e-1) - 1``; the all-ones exponent
+is reserved for inf/NaN and the all-zeros exponent for zero and subnormals. The exponent bits set
+the *range*, the mantissa bits the *precision*. float16 (e=5, m=10) is precise but overflows past
+65504 and flushes gradients below about 6e-8 to zero; bfloat16 (e=8, m=7) has float32's range
+with a coarser grid.
+
+Autocast runs chosen operations (matmuls, convolutions) in the low-precision type while the
+weights, the optimizer and precision-sensitive operations (reductions, softmax, losses) stay in
+float32. With float16, small gradients underflow: multiplying the loss by a scale ``S`` scales
+every gradient by ``S`` (the chain rule is linear), lifting them into range; dividing by ``S``
+before the optimizer step undoes it. A dynamic scaler picks ``S`` on the fly.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab5_gpu_mixed_precision EX=3
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+def float_format(exponent_bits: int, mantissa_bits: int) -> dict[str, float]:
+    """Facts of an IEEE-754-style binary format with the given field widths (plus one sign bit).
+
+    Returns ``{"bits", "max", "smallest_normal", "smallest_subnormal", "eps"}``: total bits, largest
+    finite value, smallest positive normal value, smallest positive subnormal value, and the gap
+    between 1.0 and the next representable number. Same values as ``torch.finfo`` gives for
+    float16 (5, 10), bfloat16 (8, 7), float32 (8, 23), float64 (11, 52) and float8_e5m2 (5, 2).
+    """
+    # TODO: bias = 2^(e-1) - 1. The largest exponent field usable for finite numbers is all ones
+    # TODO: minus one, i.e. an unbiased exponent of +bias; the smallest normal one is 1 - bias.
+    # TODO: max = (2 - 2^-m) * 2^bias; smallest normal = 2^(1 - bias); subnormals spend mantissa
+    # TODO: bits below that: smallest = 2^(1 - bias - m); eps = 2^-m.
+    raise NotImplementedError("Exercise 3.1: implement float_format")
+
+
+def autocast_dtype(device_type: str) -> torch.dtype:
+    """The low-precision type this lab autocasts to: bfloat16 on ``"cpu"``, float16 on ``"cuda"``.
+    Any other device type: ValueError."""
+    # TODO: a dictionary lookup; raise ValueError for a device type it does not know.
+    raise NotImplementedError("Exercise 3.2: implement autocast_dtype")
+
+
+def autocast_train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    scaler: "DynamicLossScaler | torch.amp.GradScaler | None" = None,
+) -> float:
+    """One mixed-precision training step; returns the loss as a Python float.
+
+    Zeroes the gradients, runs the forward pass and the loss under autocast for ``x``'s device
+    type with :func:`autocast_dtype`'s type, then the backward pass and the optimizer step outside
+    autocast. With a ``scaler`` (anything with ``scale(loss)``, ``step(optimizer)``, ``update()``)
+    the backward pass runs on the scaled loss and the scaler steps and updates; without one the
+    optimizer steps directly. The model's parameters stay float32.
+    """
+    # TODO: with torch.autocast(device_type=x.device.type, dtype=autocast_dtype(...)): forward + loss.
+    # TODO: backward outside the context (autocast already recorded the casts in the graph).
+    # TODO: with a scaler: scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update().
+    raise NotImplementedError("Exercise 3.3: implement autocast_train_step")
+
+
+class DynamicLossScaler:
+    """A dynamic loss scaler with the semantics of ``torch.amp.GradScaler``.
+
+    Per training step: ``scale(loss)`` returns ``loss * scale``; after the backward pass,
+    ``step(optimizer)`` divides every gradient of the optimizer's parameters by the scale (in
+    place) and calls ``optimizer.step()`` only when all of them are finite, returning whether it
+    stepped; ``update()`` then adjusts the scale: after a step with an inf/NaN gradient it is
+    multiplied by ``backoff_factor``; after ``growth_interval`` consecutive finite steps it is
+    multiplied by ``growth_factor``. ``get_scale()`` returns the current scale as a float.
+    """
+
+    def __init__(
+        self,
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+    ) -> None:
+        self.scale_value = float(init_scale)
+        self.growth_factor = growth_factor
+        self.backoff_factor = backoff_factor
+        self.growth_interval = growth_interval
+        self.good_steps = 0  # consecutive steps with finite gradients since the last change
+        self.found_inf = False  # what the last step() saw
+
+    def scale(self, loss: torch.Tensor) -> torch.Tensor:
+        """``loss`` multiplied by the current scale (keeps the graph: backward goes through it)."""
+        # TODO: one multiplication.
+        raise NotImplementedError("Exercise 3.4: implement DynamicLossScaler.scale")
+
+    def step(self, optimizer: torch.optim.Optimizer) -> bool:
+        """Unscale the gradients in place; step the optimizer if they are all finite. Returns True
+        when it stepped. Parameters without a gradient are ignored."""
+        # TODO: loop over optimizer.param_groups and each group's "params"; skip p.grad is None.
+        # TODO: p.grad.mul_(1 / scale) (or div_), and remember whether any of them is not finite
+        # TODO: (torch.isfinite(g).all() is False for inf and for NaN).
+        # TODO: store that in self.found_inf for update(); only then decide whether to step.
+        raise NotImplementedError("Exercise 3.5: implement DynamicLossScaler.step")
+
+    def update(self) -> None:
+        """Back off after an overflow, grow after ``growth_interval`` clean steps in a row."""
+        # TODO: an overflow resets the count of good steps and multiplies the scale by backoff_factor.
+        # TODO: otherwise count the step; when the count reaches growth_interval, grow and reset it.
+        raise NotImplementedError("Exercise 3.6: implement DynamicLossScaler.update")
+
+    def get_scale(self) -> float:
+        return self.scale_value

@@ -1,0 +1,78 @@
+# Exercise stub generated from solution/exercise4_memory.py by `make stubs` [fingerprint 30c567b28ce0]
+"""Exercise 4: where training memory goes.
+
+Training a model holds, besides the data: the parameters, one gradient per parameter, the
+optimizer's state (SGD with momentum: one buffer per parameter; Adam: two, plus a step counter),
+and the activations that autograd saved in the forward pass for the backward pass. The last term
+grows with the batch size and the depth; activation checkpointing trades it for recomputation,
+and gradient accumulation trades batch size for more, smaller passes with the same gradient.
+
+Autograd reports every tensor it saves to ``torch.autograd.graph.saved_tensors_hooks``: the
+pack hook receives the tensor when it is saved, the unpack hook returns it in the backward pass.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab5_gpu_mixed_precision EX=4
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+
+
+def memory_breakdown(model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> dict[str, int]:
+    """Bytes held by training state: ``{"params", "grads", "optimizer_state", "total"}``.
+
+    ``params``: every parameter of ``model`` once (tied parameters count once), frozen ones too.
+    ``grads``: the ``.grad`` tensors that exist right now. ``optimizer_state``: every tensor in
+    ``optimizer.state`` (0 without an optimizer, and before its first step). ``total``: the sum.
+    A tensor's bytes are ``numel * element_size``.
+    """
+    # TODO: model.parameters() already yields a tied parameter once.
+    # TODO: optimizer.state maps each parameter to a dict of its state; count the values that
+    # TODO: are tensors (Adam's "step" is a tensor too; plain numbers are not).
+    raise NotImplementedError("Exercise 4.1: implement memory_breakdown")
+
+
+def saved_tensor_bytes(fn: Callable[..., Any], *args: Any, exclude: Iterable[torch.Tensor] = ()) -> int:
+    """Run ``fn(*args)`` and return the bytes of the tensors autograd saved for backward.
+
+    Each distinct piece of memory counts once, even when several saved tensors share it (a tensor
+    saved twice, or a view of a saved tensor), and counts in full (the bytes of its storage).
+    Tensors sharing memory with one in ``exclude`` (typically the model's parameters, which exist
+    anyway) are not counted.
+    """
+    # TODO: wrap the call in `with torch.autograd.graph.saved_tensors_hooks(pack, unpack):`.
+    # TODO: pack(t) receives each saved tensor and must return something unpack turns back into t
+    # TODO: (returning t itself is fine). Record t in pack.
+    # TODO: distinct memory: key by t.untyped_storage().data_ptr(), count untyped_storage().nbytes().
+    raise NotImplementedError("Exercise 4.2: implement saved_tensor_bytes")
+
+
+def checkpointed_forward(blocks: Sequence[nn.Module], x: torch.Tensor) -> torch.Tensor:
+    """``blocks[-1](... blocks[1](blocks[0](x)))``, storing only each block's input for backward:
+    the activations inside a block are recomputed during the backward pass. Same output and same
+    gradients as running the blocks plainly."""
+    # TODO: torch.utils.checkpoint.checkpoint(block, h, use_reentrant=False) runs one block
+    # TODO: without saving its inner activations.
+    raise NotImplementedError("Exercise 4.3: implement checkpointed_forward")
+
+
+def accumulated_gradients(
+    model: nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    micro_batch: int,
+) -> dict[str, torch.Tensor]:
+    """Gradient of ``loss_fn(model(x), y)`` over the whole batch, computed ``micro_batch`` samples
+    at a time (the last micro-batch may be smaller). ``loss_fn`` averages over the samples it sees.
+
+    Returns ``{name: gradient}`` for every parameter that requires grad, equal (up to float
+    rounding) to one backward pass on the full batch. Gradients already in ``.grad`` before the
+    call must not leak into the result.
+    """
+    # TODO: start from model.zero_grad(set_to_none=True); backward() adds into .grad.
+    # TODO: the full-batch loss is a mean over N samples; a micro-batch's mean covers only n of
+    # TODO: them. Weight each micro-batch loss by n / N before backward, so the sum is the full mean.
+    raise NotImplementedError("Exercise 4.4: implement accumulated_gradients")

@@ -1,0 +1,119 @@
+"""Exercise 2: benchmarking honestly, and the roofline.
+
+A measurement you can trust needs four things: warm-up calls (the first call pays for memory
+allocation, kernel selection, caches, lazy initialisation), synchronisation (a CUDA call returns
+as soon as the work is *queued*; reading the clock then times the queueing), repeats (one run is
+one sample of a noisy quantity) and a robust summary (the median).
+
+The roofline model then says what the measurement should be compared with. A kernel doing
+``F`` floating-point operations while moving ``B`` bytes to and from memory has arithmetic
+intensity ``I = F / B`` (FLOP per byte). On a machine with peak compute ``P`` (FLOP/s) and memory
+bandwidth ``W`` (byte/s) it can run at most ``min(P, I * W)`` FLOP/s: below the ridge point
+``I* = P / W`` it is memory-bound, above it compute-bound.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab5_gpu_mixed_precision EX=2
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable
+
+import torch
+
+
+def time_fn(
+    fn: Callable[[], Any], warmup: int = 3, repeat: int = 10, sync: Callable[[], None] | None = None
+) -> list[float]:
+    """Seconds taken by each of ``repeat`` timed calls of ``fn()``, after ``warmup`` untimed calls.
+
+    ``sync()`` waits until the device has finished all queued work; it must be called right before
+    each timed call starts the clock and right after the call returns, before the clock is read
+    again. ``sync=None`` means: synchronise CUDA if this process has initialised it, else do
+    nothing. Returns a list of ``repeat`` floats (seconds), in call order.
+    """
+    # BEGIN SOLUTION
+    # TODO: call fn() warmup times first and do not time those calls.
+    # TODO: then, per timed call: sync(); t0 = time.perf_counter(); fn(); sync(); record the difference.
+    # TODO: the default sync: torch.cuda.synchronize() when torch.cuda.is_available() and
+    # TODO: torch.cuda.is_initialized(), otherwise a function that does nothing.
+    if sync is None:
+
+        def sync() -> None:
+            if torch.cuda.is_available() and torch.cuda.is_initialized():
+                torch.cuda.synchronize()
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return times
+    # END SOLUTION
+
+
+def matmul_flops(m: int, k: int, n: int) -> int:
+    """Floating-point operations of one (m, k) @ (k, n) matrix product, counting a multiply-add as 2."""
+    # BEGIN SOLUTION
+    # TODO: each of the m * n outputs is a dot product of length k: k multiplies and k adds
+    # TODO: (k - 1 adds strictly, but the convention counts 2 per multiply-add).
+    return 2 * m * k * n
+    # END SOLUTION
+
+
+def matmul_intensity(m: int, k: int, n: int, bytes_per_element: int) -> float:
+    """Arithmetic intensity (FLOP per byte) of (m, k) @ (k, n), assuming each operand is read once
+    from memory and the (m, n) result written once, every element ``bytes_per_element`` bytes."""
+    # BEGIN SOLUTION
+    # TODO: bytes moved = bytes_per_element * (elements of A + elements of B + elements of C).
+    return matmul_flops(m, k, n) / (bytes_per_element * (m * k + k * n + m * n))
+    # END SOLUTION
+
+
+def roofline(intensity: float, peak_flops: float, bandwidth: float) -> tuple[float, str]:
+    """Attainable FLOP/s at arithmetic ``intensity`` (FLOP/byte) on a machine with ``peak_flops``
+    (FLOP/s) and memory ``bandwidth`` (byte/s), and the bound: ``"memory"`` below the ridge point,
+    ``"compute"`` at or above it. All inputs must be positive (ValueError otherwise)."""
+    # BEGIN SOLUTION
+    # TODO: the ridge point is peak_flops / bandwidth (FLOP/byte).
+    # TODO: attainable = min(peak_flops, intensity * bandwidth).
+    if intensity <= 0 or peak_flops <= 0 or bandwidth <= 0:
+        raise ValueError(f"roofline needs positive inputs, got {intensity=}, {peak_flops=}, {bandwidth=}")
+    ridge = peak_flops / bandwidth
+    return min(peak_flops, intensity * bandwidth), ("memory" if intensity < ridge else "compute")
+    # END SOLUTION
+
+
+def simd_bits_from_flags(flags: Iterable[str]) -> int:
+    """Widest floating-point SIMD register width in bits that a CPU's feature ``flags`` announce.
+
+    Flags as in /proc/cpuinfo on x86 (``avx512f`` -> 512, ``avx`` or ``avx2`` -> 256, ``sse2`` -> 128)
+    or on ARM (``asimd`` -> 128); 64 (scalar double) when none of these is present.
+    """
+    # BEGIN SOLUTION
+    # TODO: turn flags into a set, then test from the widest to the narrowest.
+    found = {f.strip().lower() for f in flags}
+    if "avx512f" in found:
+        return 512
+    if found & {"avx", "avx2"}:
+        return 256
+    if found & {"sse2", "asimd", "neon"}:
+        return 128
+    return 64
+    # END SOLUTION
+
+
+def estimate_peak_flops(
+    cores: int, clock_hz: float, simd_bits: int, fma_units_per_core: int = 2, dtype_bits: int = 32
+) -> float:
+    """Estimated peak FLOP/s of a CPU: every core issuing a fused multiply-add on every FMA unit,
+    every lane of a ``simd_bits``-wide register, every cycle at ``clock_hz``."""
+    # BEGIN SOLUTION
+    # TODO: lanes = simd_bits / dtype_bits (at least 1); one FMA is 2 FLOPs (a multiply and an add).
+    # TODO: peak = cores * clock * fma_units * lanes * 2.
+    lanes = max(1, simd_bits // dtype_bits)
+    return float(cores * clock_hz * fma_units_per_core * lanes * 2)
+    # END SOLUTION

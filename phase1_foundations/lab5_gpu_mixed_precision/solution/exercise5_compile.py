@@ -1,0 +1,102 @@
+"""Exercise 5: torch.compile.
+
+``torch.compile`` has two halves. TorchDynamo reads the Python bytecode of your function as it
+runs and records the tensor operations into an FX graph; when it meets something it cannot put in
+a graph (printing, converting a tensor to a Python number with ``.item()`` and branching on it,
+calling unsupported code) it ends the graph there (a *graph break*), lets Python run that part,
+and starts a new graph after it. The backend (Inductor by default) then compiles each graph:
+it fuses chains of elementwise operations into one loop, so intermediate results stay in
+registers instead of making a round trip through memory. The first call pays for all of this;
+later calls with the same shapes and dtypes reuse the compiled code.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab5_gpu_mixed_precision EX=5
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Callable
+
+import torch
+
+
+def count_graph_breaks(fn: Callable[..., Any], *args: Any) -> int:
+    """How many graph breaks TorchDynamo makes when it traces ``fn(*args)``."""
+    # BEGIN SOLUTION
+    # TODO: torch._dynamo.explain(fn) returns a function; call it with the arguments and read the
+    # TODO: graph_break_count of what it returns. torch._dynamo.reset() first gives a clean slate.
+    torch._dynamo.reset()
+    return int(torch._dynamo.explain(fn)(*args).graph_break_count)
+    # END SOLUTION
+
+
+def clip_and_squash_with_break(x: torch.Tensor) -> torch.Tensor:
+    """Divide ``x`` by its largest absolute value when that exceeds 1, then ``2 * tanh``.
+    Written the eager way: the Python ``if`` on ``.item()`` breaks the graph."""
+    m = x.abs().max()
+    if m.item() > 1.0:
+        x = x / m
+    return 2.0 * torch.tanh(x)
+
+
+def clip_and_squash(x: torch.Tensor) -> torch.Tensor:
+    """Same values as :func:`clip_and_squash_with_break` for every ``x`` (non-empty, float), without
+    a graph break: no Python number is read from a tensor."""
+    # BEGIN SOLUTION
+    # TODO: the branch divides by m when m > 1 and by 1 otherwise: that is one division by a
+    # TODO: tensor computed with tensor operations (torch.clamp, torch.maximum or torch.where).
+    m = x.abs().max()
+    return 2.0 * torch.tanh(x / torch.clamp(m, min=1.0))
+    # END SOLUTION
+
+
+def compile_benchmark(
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    backend: Any = "inductor",
+    warmup: int = 3,
+    repeat: int = 10,
+) -> dict[str, float]:
+    """Compile ``fn`` with ``torch.compile(fn, backend=backend)`` and compare it with eager.
+
+    Returns ``{"compile_s", "eager_s", "compiled_s", "speedup", "max_abs_diff"}``: the wall time of
+    the compiled function's first call (which compiles), the median seconds per call of ``fn`` and
+    of the compiled function over ``repeat`` timed calls each after ``warmup`` untimed ones,
+    ``eager_s / compiled_s``, and the largest absolute difference between the two outputs.
+    Starts from a clean compile cache (``torch._dynamo.reset()``), so the first call compiles.
+    """
+    # BEGIN SOLUTION
+    # TODO: reset, compiled = torch.compile(fn, backend=backend); time the first compiled(*args).
+    # TODO: then time both with warm-up and repeats (synchronise CUDA when a tensor is on a GPU)
+    # TODO: and take the medians.
+    torch._dynamo.reset()
+    compiled = torch.compile(fn, backend=backend)
+    on_cuda = any(isinstance(a, torch.Tensor) and a.is_cuda for a in args)
+
+    def sync() -> None:
+        if on_cuda:
+            torch.cuda.synchronize()
+
+    def median_time(f: Callable[..., Any]) -> float:
+        for _ in range(warmup):
+            f(*args)
+        times = []
+        for _ in range(repeat):
+            sync()
+            start = time.perf_counter()
+            f(*args)
+            sync()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    sync()
+    start = time.perf_counter()
+    out_compiled = compiled(*args)
+    sync()
+    compile_s = time.perf_counter() - start
+    eager_s = median_time(fn)
+    compiled_s = median_time(compiled)
+    diff = (out_compiled - fn(*args)).abs().max().item()
+    return {"compile_s": compile_s, "eager_s": eager_s, "compiled_s": compiled_s,
+            "speedup": eager_s / compiled_s, "max_abs_diff": diff}
+    # END SOLUTION

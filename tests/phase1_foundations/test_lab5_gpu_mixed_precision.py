@@ -1,0 +1,521 @@
+"""Grader of lab 1.5 (devices, benchmarking, mixed precision, memory, torch.compile).
+
+Every test names the behaviour it checks and compares your code with PyTorch's own machinery
+wherever it exists (torch.finfo, torch.autocast, torch.amp.GradScaler, saved_tensors_hooks,
+torch._dynamo.explain). Run it on your exercises with
+
+    make test-lab LAB=phase1_foundations/lab5_gpu_mixed_precision          (EX=3 for exercise 3 only)
+
+CUDA-only checks skip with their reason on a machine without a GPU and run where there is one.
+"""
+from __future__ import annotations
+
+import collections
+import copy
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from shared.grading import Lab, forbid
+
+lab = Lab("phase1_foundations/lab5_gpu_mixed_precision")
+
+NEEDS_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU; this machine has none")
+
+
+def close(actual, expected, what: str, **tol) -> None:
+    """assert_close whose failure message starts with ``what`` in plain words."""
+    torch.testing.assert_close(actual, expected, msg=lambda detail: f"{what}\n{detail}", **tol)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 1: devices and transfers
+# ---------------------------------------------------------------------------------------------
+
+Pair = collections.namedtuple("Pair", ["inputs", "target"])
+
+
+def nested_batch() -> dict:
+    return {
+        "x": torch.randn(2, 3),
+        "ids": torch.arange(4),
+        "pairs": [(torch.ones(2, dtype=torch.float16), "label"), Pair(torch.zeros(1), torch.tensor(True))],
+        "meta": {"n": 3, "name": "batch", "none": None, "arr": np.zeros(2)},
+        "empty": (),
+    }
+
+
+@pytest.mark.exercise(1)
+class TestDevices:
+    def test_to_device_moves_every_tensor_and_keeps_container_types(self):
+        ex = lab.exercise(1)
+        batch = nested_batch()
+        # The "meta" device exists on every machine: a tensor there has a shape and dtype but no data.
+        got = ex.to_device(batch, "meta")
+        assert isinstance(got, dict) and list(got) == list(batch), (
+            f"to_device(dict, 'meta') returned {type(got).__name__} with keys {list(got) if isinstance(got, dict) else '-'}; "
+            f"expected a dict with keys {list(batch)} in that order"
+        )
+        assert got["x"].device.type == "meta" and got["x"].shape == (2, 3), f"batch['x'] came back as {got['x']!r}; expected a (2, 3) tensor on meta"
+        assert got["ids"].device.type == "meta" and got["ids"].dtype == torch.int64, f"batch['ids'] came back as {got['ids']!r}"
+        pairs = got["pairs"]
+        assert isinstance(pairs, list), f"batch['pairs'] is a list; it came back as {type(pairs).__name__}"
+        assert type(pairs[0]) is tuple and pairs[0][0].device.type == "meta" and pairs[0][0].dtype == torch.float16 and pairs[0][1] == "label", (
+            f"batch['pairs'][0] = (float16 tensor, 'label') came back as {pairs[0]!r}; expected a tuple with the tensor on meta, still float16"
+        )
+        assert type(pairs[1]) is Pair, f"a named tuple Pair came back as {type(pairs[1]).__name__}; it must keep its class"
+        assert pairs[1].inputs.device.type == "meta" and pairs[1].target.device.type == "meta", f"the tensors inside the Pair were not moved: {pairs[1]!r}"
+        meta = got["meta"]
+        assert meta["n"] == 3 and meta["name"] == "batch" and meta["none"] is None and meta["arr"] is batch["meta"]["arr"], (
+            f"non-tensor leaves must come back unchanged; batch['meta'] came back as {meta!r}"
+        )
+        assert got["empty"] == () and type(got["empty"]) is tuple, f"an empty tuple came back as {got['empty']!r}"
+        assert batch["x"].device.type == "cpu", "to_device changed the input structure's tensors; it must build a new structure"
+
+    def test_to_device_same_device_and_plain_tensor(self):
+        ex = lab.exercise(1)
+        t = torch.randn(3)
+        got = ex.to_device(t, "cpu")
+        assert isinstance(got, torch.Tensor) and torch.equal(got, t), f"to_device(tensor, 'cpu') returned {got!r}; expected the same values"
+        lst = ex.to_device([t, [t]], torch.device("meta"))
+        assert isinstance(lst[1], list) and lst[1][0].device.type == "meta", f"to_device([t, [t]], meta) returned {lst!r}"
+
+    def test_tree_nbytes_counts_every_tensor(self):
+        ex = lab.exercise(1)
+        batch = nested_batch()
+        expected = 2 * 3 * 4 + 4 * 8 + 2 * 2 + 1 * 4 + 1 * 1
+        got = ex.tree_nbytes(batch)
+        assert got == expected, f"tree_nbytes(nested batch) returned {got}; expected {expected} (float32 2x3 + int64 4 + float16 2 + float32 1 + bool 1)"
+        assert ex.tree_nbytes({"a": 1, "b": [None, "x"]}) == 0, "a structure without tensors holds 0 tensor bytes"
+
+    def test_bandwidth_contract_on_cpu(self):
+        ex = lab.exercise(1)
+        res = ex.host_to_device_bandwidth(1 << 20, "cpu", pinned=False, repeat=3)
+        assert set(res) >= {"nbytes", "seconds", "gb_per_s"}, f"host_to_device_bandwidth returned keys {sorted(res)}; expected nbytes, seconds, gb_per_s"
+        assert res["nbytes"] == 1 << 20, f"nbytes came back as {res['nbytes']}; expected {1 << 20}"
+        assert 0 < res["seconds"] < 1.0, f"copying 1 MiB in host memory took {res['seconds']} s per copy?"
+        assert math.isclose(res["gb_per_s"], (1 << 20) / res["seconds"] / 1e9, rel_tol=1e-6), (
+            f"gb_per_s = {res['gb_per_s']} is not nbytes / seconds / 1e9 = {(1 << 20) / res['seconds'] / 1e9}"
+        )
+
+    def test_bandwidth_rejects_bad_arguments(self):
+        ex = lab.exercise(1)
+        with pytest.raises(ValueError):
+            ex.host_to_device_bandwidth(0, "cpu", pinned=False)
+        with pytest.raises(ValueError):
+            ex.host_to_device_bandwidth(1024, "cpu", pinned=False, repeat=0)
+        if not torch.cuda.is_available():
+            with pytest.raises(ValueError, match="(?i)cuda"):
+                ex.host_to_device_bandwidth(1024, "cpu", pinned=True)
+
+    @NEEDS_CUDA
+    def test_pinned_copies_are_faster_than_pageable_on_cuda(self):
+        ex = lab.exercise(1)
+        pageable = ex.host_to_device_bandwidth(64 << 20, "cuda", pinned=False, repeat=5)
+        pinned = ex.host_to_device_bandwidth(64 << 20, "cuda", pinned=True, repeat=5)
+        assert pinned["gb_per_s"] > pageable["gb_per_s"], (
+            f"64 MiB host-to-device: pinned {pinned['gb_per_s']:.1f} GB/s is not faster than pageable {pageable['gb_per_s']:.1f} GB/s"
+        )
+
+    @NEEDS_CUDA
+    def test_to_device_cuda_non_blocking(self):
+        ex = lab.exercise(1)
+        got = ex.to_device({"a": torch.randn(4).pin_memory()}, "cuda", non_blocking=True)
+        assert got["a"].is_cuda, f"to_device(..., 'cuda') left the tensor on {got['a'].device}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 2: benchmarking and the roofline
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.exercise(2)
+class TestBenchmarking:
+    def test_time_fn_warms_up_and_synchronises_around_each_timed_call(self):
+        ex = lab.exercise(2)
+        log: list[str] = []
+        times = ex.time_fn(lambda: log.append("fn"), warmup=2, repeat=3, sync=lambda: log.append("sync"))
+        assert isinstance(times, list) and len(times) == 3, f"time_fn(warmup=2, repeat=3) returned {times!r}; expected a list of 3 floats"
+        calls = [i for i, e in enumerate(log) if e == "fn"]
+        assert len(calls) == 5, f"fn was called {len(calls)} times; expected 2 warm-up + 3 timed = 5"
+        for i in calls[2:]:
+            assert i > 0 and log[i - 1] == "sync" and i + 1 < len(log) and log[i + 1] == "sync", (
+                f"each timed call must be preceded and followed by sync(); the call order was {log}"
+            )
+
+    def test_time_fn_measures_the_device_work_not_the_queueing(self):
+        ex = lab.exercise(2)
+        # A fake asynchronous device: fn returns at once, the work finishes only when sync() waits.
+        pending = []
+        times = ex.time_fn(lambda: pending.append(0.01), warmup=1, repeat=3,
+                           sync=lambda: (time.sleep(sum(pending)), pending.clear()))
+        assert all(t >= 0.009 for t in times), (
+            f"fn queues 10 ms of device work that sync() waits for; time_fn reported {times} s: the clock was read before synchronising"
+        )
+        times = ex.time_fn(lambda: time.sleep(0.002), warmup=0, repeat=3)
+        assert all(0.0019 <= t < 0.2 for t in times), f"time_fn(sleep 2 ms) reported {times}"
+
+    def test_flops_and_intensity(self):
+        ex = lab.exercise(2)
+        for m, k, n in [(1, 1, 1), (64, 32, 16), (7, 300, 5)]:
+            assert ex.matmul_flops(m, k, n) == 2 * m * k * n, f"matmul_flops({m}, {k}, {n}) returned {ex.matmul_flops(m, k, n)}; expected {2 * m * k * n}"
+        got = ex.matmul_intensity(1024, 1024, 1024, 4)
+        want = 2 * 1024**3 / (4 * 3 * 1024**2)
+        assert math.isclose(got, want, rel_tol=1e-9), f"matmul_intensity(1024, 1024, 1024, 4 bytes) returned {got}; expected {want:.4f} FLOP/byte"
+        got = ex.matmul_intensity(4096, 4096, 1, 2)  # matrix-vector: about 1 FLOP per byte in fp16
+        want = 2 * 4096 * 4096 / (2 * (4096 * 4096 + 4096 + 4096))
+        assert math.isclose(got, want, rel_tol=1e-9), f"matmul_intensity(4096, 4096, 1, 2) returned {got}; expected {want:.4f}"
+
+    def test_roofline_classifies_both_sides_of_the_ridge(self):
+        ex = lab.exercise(2)
+        peak, bw = 1e12, 1e11  # ridge at 10 FLOP/byte
+        for intensity, want in [(0.5, (5e10, "memory")), (9.99, (9.99e11, "memory")), (10.0, (1e12, "compute")), (100.0, (1e12, "compute"))]:
+            got = ex.roofline(intensity, peak, bw)
+            assert got[1] == want[1] and math.isclose(got[0], want[0], rel_tol=1e-9), (
+                f"roofline({intensity}, peak 1e12, bandwidth 1e11) returned {got}; expected {want}"
+            )
+        with pytest.raises(ValueError):
+            ex.roofline(0.0, peak, bw)
+
+    def test_peak_estimate_from_cpu_flags(self):
+        ex = lab.exercise(2)
+        cases = [(["fpu", "sse2", "avx", "avx2", "fma", "avx512f"], 512), (["sse2", "avx2", "fma"], 256),
+                 (["fp", "asimd"], 128), (["fpu"], 64)]
+        for flags, want in cases:
+            got = ex.simd_bits_from_flags(flags)
+            assert got == want, f"simd_bits_from_flags({flags}) returned {got}; expected {want}"
+        got = ex.estimate_peak_flops(cores=2, clock_hz=2.5e9, simd_bits=512, fma_units_per_core=2)
+        assert math.isclose(got, 2 * 2.5e9 * 2 * 16 * 2), f"estimate_peak_flops(2 cores, 2.5 GHz, 512-bit, 2 FMA units) returned {got}; expected 3.2e11"
+        got = ex.estimate_peak_flops(cores=1, clock_hz=1e9, simd_bits=256, fma_units_per_core=1, dtype_bits=64)
+        assert math.isclose(got, 8e9), f"estimate_peak_flops(1 core, 1 GHz, 256-bit, 1 FMA unit, float64) returned {got}; expected 8e9"
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 3: mixed precision
+# ---------------------------------------------------------------------------------------------
+
+FORMATS = {torch.float16: (5, 10), torch.bfloat16: (8, 7), torch.float32: (8, 23), torch.float64: (11, 52),
+           torch.float8_e5m2: (5, 2)}
+INT_OF_SAME_WIDTH = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def smallest_subnormal(dtype: torch.dtype) -> float:
+    """The value of the bit pattern 0...01 read as ``dtype``."""
+    width = torch.finfo(dtype).bits // 8
+    return torch.tensor([1], dtype=INT_OF_SAME_WIDTH[width]).view(dtype).double().item()
+
+
+def tiny_model() -> nn.Module:
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+
+
+@pytest.mark.exercise(3)
+class TestMixedPrecision:
+    def test_float_format_matches_torch_finfo(self):
+        ex = lab.exercise(3)
+        for dtype, (e, m) in FORMATS.items():
+            with forbid("torch.finfo", why="Exercise 3.1 asks you to derive the facts from the bit layout"):
+                got = ex.float_format(e, m)
+            info = torch.finfo(dtype)
+            want = {"bits": info.bits, "max": info.max, "smallest_normal": info.smallest_normal,
+                    "smallest_subnormal": smallest_subnormal(dtype), "eps": info.eps}
+            for key, value in want.items():
+                assert key in got and math.isclose(got[key], value, rel_tol=1e-12), (
+                    f"float_format({e}, {m}) [{dtype}] gave {key} = {got.get(key)!r}; torch says {value!r}"
+                )
+
+    def test_autocast_dtype(self):
+        ex = lab.exercise(3)
+        assert ex.autocast_dtype("cpu") == torch.bfloat16 and ex.autocast_dtype("cuda") == torch.float16, (
+            f"autocast_dtype: cpu -> {ex.autocast_dtype('cpu')}, cuda -> {ex.autocast_dtype('cuda')}; expected bfloat16 and float16"
+        )
+        with pytest.raises(ValueError):
+            ex.autocast_dtype("tpu")
+
+    def test_autocast_train_step_matches_torch_autocast(self):
+        ex = lab.exercise(3)
+        model = tiny_model()
+        ref = copy.deepcopy(model)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+        x, y = torch.randn(32, 8), torch.randn(32, 1)
+        seen = []
+        model[0].register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
+        loss = ex.autocast_train_step(model, opt, x, y, F.mse_loss)
+        assert seen == [torch.bfloat16], f"the first Linear's output had dtype {seen}; under CPU autocast it must be bfloat16"
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            ref_loss = F.mse_loss(ref(x), y)
+        ref_loss.backward()
+        ref_opt.step()
+        assert isinstance(loss, float) and math.isclose(loss, ref_loss.item(), rel_tol=1e-6), (
+            f"autocast_train_step returned loss {loss!r}; torch.autocast gives {ref_loss.item()}"
+        )
+        for (name, p), q in zip(model.named_parameters(), ref.parameters()):
+            assert p.dtype == torch.float32, f"parameter {name} became {p.dtype}; weights stay float32 under autocast"
+            close(p, q, f"after one autocast step, parameter {name} differs from torch.autocast + SGD's", atol=1e-6, rtol=1e-5)
+
+    def test_autocast_train_step_uses_the_scaler(self):
+        ex = lab.exercise(3)
+        model, x, y = tiny_model(), torch.randn(16, 8), torch.randn(16, 1)
+        ref = copy.deepcopy(model)
+        scaler = torch.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=1)
+        ex.autocast_train_step(model, torch.optim.SGD(model.parameters(), lr=0.1), x, y, F.mse_loss, scaler=scaler)
+        assert scaler.get_scale() == 2048.0, f"after one clean step with growth_interval=1 the GradScaler's scale is {scaler.get_scale()}; expected 2048 (scaler.update() not called?)"
+        ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = F.mse_loss(ref(x), y)
+        loss.backward()
+        ref_opt.step()
+        for p, q in zip(model.parameters(), ref.parameters()):
+            close(p, q, "a scaled step must update the weights as an unscaled one does", atol=1e-5, rtol=1e-4)
+
+    def test_loss_scaler_follows_gradscaler_on_a_scripted_overflow_pattern(self):
+        ex = lab.exercise(3)
+        pattern = [None, None, None, "inf", None, "nan", "inf", None, None, None, None, "inf", None]
+        settings = dict(init_scale=8.0, growth_factor=2.0, backoff_factor=0.5, growth_interval=2)
+        runs = {}
+        for name, make in [("yours", lambda: ex.DynamicLossScaler(**settings)), ("torch", lambda: torch.amp.GradScaler("cpu", **settings))]:
+            torch.manual_seed(0)
+            w = nn.Parameter(torch.randn(3))
+            b = nn.Parameter(torch.randn(1))
+            opt = torch.optim.SGD([w, b], lr=0.1)
+            scaler = make()
+            scales, moved, grads = [], [], []
+            for bad in pattern:
+                opt.zero_grad()
+                scaler.scale((w * torch.arange(1.0, 4.0)).sum() + 3 * b.sum()).backward()
+                if bad:
+                    w.grad[1] = float(bad)
+                before = w.detach().clone()
+                scaler.step(opt)
+                scaler.update()
+                scales.append(float(scaler.get_scale()))
+                moved.append(not torch.equal(before, w.detach()))
+                grads.append(b.grad.item())
+            runs[name] = (scales, moved, w.detach().clone(), grads)
+        (s1, m1, w1, g1), (s2, m2, w2, g2) = runs["yours"], runs["torch"]
+        assert m1 == m2, f"steps taken (True) or skipped (False) on the pattern {pattern}: yours {m1}, GradScaler {m2}"
+        assert s1 == s2, f"scale after each step on the pattern {pattern}: yours {s1}, GradScaler {s2}"
+        assert g1 == g2, f"unscaled gradient of b (true value 3) after each step: yours {g1}, GradScaler {g2}"
+        close(w1, w2, "final weights after the scripted pattern differ from GradScaler's")
+
+    def test_loss_scaler_ignores_parameters_without_gradient(self):
+        ex = lab.exercise(3)
+        used, unused = nn.Parameter(torch.ones(2)), nn.Parameter(torch.ones(2))
+        opt = torch.optim.SGD([used, unused], lr=1.0)
+        scaler = ex.DynamicLossScaler(init_scale=4.0, growth_interval=1)
+        scaler.scale(used.sum()).backward()
+        stepped = scaler.step(opt)
+        scaler.update()
+        assert stepped is True, f"step() returned {stepped!r} for finite gradients; expected True"
+        close(used.detach(), torch.zeros(2), "with scale 4, the unscaled gradient 1 and lr 1 must move the weight from 1 to 0")
+        assert scaler.get_scale() == 8.0, f"after one clean step with growth_interval=1 the scale is {scaler.get_scale()}; expected 8"
+
+    @NEEDS_CUDA
+    def test_autocast_train_step_float16_on_cuda(self):
+        ex = lab.exercise(3)
+        model = tiny_model().cuda()
+        seen = []
+        model[0].register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
+        ex.autocast_train_step(model, torch.optim.SGD(model.parameters(), lr=0.1), torch.randn(8, 8, device="cuda"),
+                               torch.randn(8, 1, device="cuda"), F.mse_loss, scaler=torch.amp.GradScaler("cuda"))
+        assert seen == [torch.float16], f"under CUDA autocast the first Linear's output must be float16; got {seen}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 4: memory
+# ---------------------------------------------------------------------------------------------
+
+
+def hook_bytes(fn, *args, exclude=()) -> int:
+    """Bytes of distinct storages autograd saves while fn runs (the test's own count)."""
+    skip = {t.untyped_storage().data_ptr() for t in exclude}
+    seen = {}
+
+    def pack(t):
+        if t.untyped_storage().data_ptr() not in skip:
+            seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn(*args)
+    return sum(seen.values())
+
+
+def blocks(n: int = 3, width: int = 32) -> nn.ModuleList:
+    return nn.ModuleList(nn.Sequential(nn.Linear(width, width), nn.Tanh(), nn.Linear(width, width), nn.GELU()) for _ in range(n))
+
+
+@pytest.mark.exercise(4)
+class TestMemory:
+    def test_memory_breakdown_params_grads_and_adam_state(self):
+        ex = lab.exercise(4)
+        model = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 10))
+        model.add_module("frozen", nn.Linear(4, 4))
+        model.frozen.requires_grad_(False)
+        n_params = sum(p.numel() for p in model.parameters())
+        got = ex.memory_breakdown(model)
+        want = {"params": 4 * n_params, "grads": 0, "optimizer_state": 0, "total": 4 * n_params}
+        assert got == want, f"memory_breakdown(fresh model, no optimizer) returned {got}; expected {want}"
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+        model[:3](torch.randn(5, 10)).sum().backward()
+        opt.step()
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        state = sum(v.numel() * v.element_size() for s in opt.state.values() for v in s.values() if torch.is_tensor(v))
+        got = ex.memory_breakdown(model, opt)
+        want = {"params": 4 * n_params, "grads": 4 * trainable, "optimizer_state": state,
+                "total": 4 * n_params + 4 * trainable + state}
+        assert got == want, f"memory_breakdown after one Adam step returned {got}; expected {want} (Adam keeps exp_avg, exp_avg_sq and a step tensor per parameter)"
+
+    def test_memory_breakdown_counts_tied_and_half_parameters_once(self):
+        ex = lab.exercise(4)
+        emb = nn.Embedding(50, 8)
+        head = nn.Linear(8, 50, bias=False)
+        head.weight = emb.weight  # weight tying
+        model = nn.ModuleDict({"emb": emb, "head": head, "fp16": nn.Linear(3, 3).half()})
+        got = ex.memory_breakdown(model)["params"]
+        want = 50 * 8 * 4 + (9 + 3) * 2
+        assert got == want, f"params of a model with a tied embedding and a float16 layer: {got} bytes; expected {want}"
+
+    def test_saved_tensor_bytes_on_hand_checked_cases(self):
+        ex = lab.exercise(4)
+        x = torch.randn(100, requires_grad=True)
+        cases = [
+            ("torch.exp(x) saves its output", lambda t: torch.exp(t), 400),
+            ("x * x saves x (twice: one piece of memory)", lambda t: t * t, 400),
+            ("(x * 2).sum() saves nothing", lambda t: (t * 2).sum(), 0),
+            ("torch.tanh(x.view(10, 10)) saves its output", lambda t: torch.tanh(t.view(10, 10)), 400),
+        ]
+        for what, fn, want in cases:
+            got = ex.saved_tensor_bytes(fn, x)
+            assert got == want, f"saved_tensor_bytes for {what} (x: 100 float32) returned {got}; expected {want}"
+
+    def test_saved_tensor_bytes_matches_the_hooks_on_a_model_and_excludes_parameters(self):
+        ex = lab.exercise(4)
+        model = nn.Sequential(*blocks(2, 16))
+        x = torch.randn(8, 16)
+        params = list(model.parameters())
+        got = ex.saved_tensor_bytes(model, x, exclude=params)
+        want = hook_bytes(model, x, exclude=params)
+        assert got == want, f"saved_tensor_bytes(model, x, exclude=params) returned {got}; saved_tensors_hooks see {want} bytes of activations"
+        with_params = hook_bytes(model, x)
+        got = ex.saved_tensor_bytes(model, x)
+        assert got == with_params, f"saved_tensor_bytes(model, x) without exclude returned {got}; expected {with_params} (activations and weights)"
+
+    def test_checkpointed_forward_same_result_less_saved_memory(self):
+        ex = lab.exercise(4)
+        mods = blocks(3, 32)
+        x = torch.randn(16, 32, requires_grad=True)
+        x2 = x.detach().clone().requires_grad_(True)
+        ref = copy.deepcopy(mods)
+        out = ex.checkpointed_forward(mods, x)
+        h = x2
+        for b in ref:
+            h = b(h)
+        close(out, h, "checkpointed_forward's output differs from running the blocks one after another")
+        out.pow(2).sum().backward()
+        h.pow(2).sum().backward()
+        close(x.grad, x2.grad, "gradient with respect to the input differs with checkpointing")
+        for (name, p), q in zip(mods.named_parameters(), ref.parameters()):
+            close(p.grad, q.grad, f"gradient of {name} differs with checkpointing")
+        params = list(mods.parameters())
+        plain = hook_bytes(lambda t: [t := b(t) for b in mods], x.detach().requires_grad_(True), exclude=params)
+        ck = hook_bytes(lambda t: ex.checkpointed_forward(mods, t), x.detach().requires_grad_(True), exclude=params)
+        assert ck <= 3 * 16 * 32 * 4 < plain, (
+            f"with checkpointing autograd keeps {ck} bytes of activations (plain: {plain}); "
+            f"expected at most the 3 block inputs, {3 * 16 * 32 * 4} bytes"
+        )
+
+    def test_accumulated_gradients_equal_the_full_batch_gradient(self):
+        ex = lab.exercise(4)
+        model = nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 2))
+        x, y = torch.randn(23, 5), torch.randn(23, 2)
+        for p in model.parameters():
+            p.grad = torch.full_like(p, 99.0)  # stale gradients that must not leak in
+        got = ex.accumulated_gradients(model, F.mse_loss, x, y, micro_batch=5)  # 5+5+5+5+3
+        ref = copy.deepcopy(model)
+        ref.zero_grad()
+        F.mse_loss(ref(x), y).backward()
+        assert set(got) == {n for n, _ in model.named_parameters()}, f"accumulated_gradients returned keys {sorted(got)}"
+        for name, p in ref.named_parameters():
+            close(got[name], p.grad, f"accumulated gradient of {name} over micro-batches of 5 (23 samples) differs from the full-batch gradient")
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 5: torch.compile
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_dynamo(tmp_path, monkeypatch):
+    """A clean TorchDynamo cache, and Inductor's compile cache under tmp_path, not in the repository."""
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
+    import torch._inductor.config as inductor_config
+
+    # Compile in this process: starting a pool of compile workers costs seconds on a 2-core machine.
+    torch._dynamo.reset()
+    with inductor_config.patch(compile_threads=1):
+        yield
+    torch._dynamo.reset()
+
+
+def with_print_break(x: torch.Tensor) -> torch.Tensor:
+    y = torch.sin(x) * 2
+    print("", end="")  # a graph break
+    return torch.cos(y) + 1
+
+
+@pytest.mark.exercise(5)
+@pytest.mark.usefixtures("fresh_dynamo")
+class TestCompile:
+    def test_count_graph_breaks_matches_dynamo_explain(self):
+        ex = lab.exercise(5)
+        x = torch.randn(8)
+        cases = [(lambda t: torch.sin(t) + 1, 0), (with_print_break, 1), (lab.reference(5).clip_and_squash_with_break, 1)]
+        for fn, want in cases:
+            got = ex.count_graph_breaks(fn, x)
+            assert got == want, f"count_graph_breaks({getattr(fn, '__name__', fn)}) returned {got!r}; torch._dynamo.explain counts {want}"
+
+    def test_clip_and_squash_has_no_graph_break_and_same_values(self):
+        ex = lab.exercise(5)
+        ref = lab.reference(5).clip_and_squash_with_break
+        for x in [torch.randn(50) * 5, torch.rand(50) * 0.5, torch.tensor([1.0, -0.3]), torch.tensor([-3.0])]:
+            close(ex.clip_and_squash(x), ref(x), f"clip_and_squash({x.tolist()[:4]}...) differs from the eager version")
+        torch._dynamo.reset()
+        explained = torch._dynamo.explain(ex.clip_and_squash)(torch.randn(16))
+        assert explained.graph_break_count == 0, (
+            f"clip_and_squash still breaks the graph {explained.graph_break_count} time(s): "
+            f"{[r.reason.splitlines()[0] for r in explained.break_reasons]}"
+        )
+
+    def test_compile_benchmark_really_compiles_and_times(self):
+        ex = lab.exercise(5)
+        graphs = []
+
+        def recording_backend(gm, example_inputs):  # a backend that records the graph and runs it as is
+            graphs.append(gm)
+            return gm.forward
+
+        model = nn.Sequential(nn.Linear(16, 16), nn.GELU(), nn.Linear(16, 4))
+        x = torch.randn(8, 16)
+        res = ex.compile_benchmark(model, (x,), backend=recording_backend, warmup=1, repeat=3)
+        assert len(graphs) >= 1, "compile_benchmark never called the backend: torch.compile(fn, backend=backend) was not used"
+        assert set(res) >= {"compile_s", "eager_s", "compiled_s", "speedup", "max_abs_diff"}, f"compile_benchmark returned keys {sorted(res)}"
+        assert res["compile_s"] > res["compiled_s"] > 0 and res["eager_s"] > 0, (
+            f"compile_s {res['compile_s']}, compiled_s {res['compiled_s']}, eager_s {res['eager_s']}: the first (compiling) call must take longer than a steady one"
+        )
+        assert math.isclose(res["speedup"], res["eager_s"] / res["compiled_s"], rel_tol=1e-9), f"speedup {res['speedup']} is not eager_s / compiled_s"
+        assert res["max_abs_diff"] == 0.0, f"the recording backend runs the very same graph; max_abs_diff should be 0, got {res['max_abs_diff']}"
+
+    @pytest.mark.slow
+    @pytest.mark.timeout(120)  # the first Inductor compile on a CPU takes 10-25 s (a C++ compiler runs)
+    def test_compile_benchmark_with_inductor(self):
+        ex = lab.exercise(5)
+        res = ex.compile_benchmark(lambda t: torch.tanh(t * 2 + 1) * t, (torch.randn(64),), warmup=1, repeat=3)
+        assert res["max_abs_diff"] < 1e-5, f"Inductor's output differs from eager by {res['max_abs_diff']}"
+        assert res["compile_s"] > res["compiled_s"], f"compile_s {res['compile_s']} should exceed a steady call {res['compiled_s']}"
