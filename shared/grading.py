@@ -126,6 +126,17 @@ class Lab:
         return f"Lab({self.info.rel!r}, target={current_target()!r})"
 
 
+def close(actual: Any, expected: Any, what: str, **tolerances: Any) -> None:
+    """``torch.testing.assert_close`` whose failure message starts with ``what``, in plain words.
+
+    ``what`` names the call and the expectation ("masked_mean(x (6, 7), mask, dim=1) is wrong");
+    PyTorch's own detail (how many elements differ, the largest difference) follows on the next line.
+    """
+    import torch.testing
+
+    torch.testing.assert_close(actual, expected, msg=lambda detail: f"{what}\n{detail}", **tolerances)
+
+
 # --------------------------------------------------------------------------------------------
 # Shortcut guards
 # --------------------------------------------------------------------------------------------

@@ -21,16 +21,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from shared.grading import Lab, forbid
+from shared.grading import Lab, close, forbid
 
 lab = Lab("phase1_foundations/lab5_gpu_mixed_precision")
 
 NEEDS_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU; this machine has none")
-
-
-def close(actual, expected, what: str, **tol) -> None:
-    """assert_close whose failure message starts with ``what`` in plain words."""
-    torch.testing.assert_close(actual, expected, msg=lambda detail: f"{what}\n{detail}", **tol)
 
 
 # ---------------------------------------------------------------------------------------------

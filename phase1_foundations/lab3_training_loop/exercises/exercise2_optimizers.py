@@ -1,0 +1,193 @@
+# Exercise stub generated from solution/exercise2_optimizers.py by `make stubs` [fingerprint 8a84fb68095c]
+"""Exercise 2: optimizers from their papers: SGD (momentum, Nesterov), RMSprop, Adam, AdamW.
+
+Each optimizer is a ``torch.optim.Optimizer`` subclass, so everything built on that class works
+with yours unchanged: ``zero_grad``, ``param_groups`` with their own hyperparameters,
+``state_dict``/``load_state_dict`` for checkpoints, and every ``torch.optim.lr_scheduler``.
+Two rules make that work:
+
+* read every hyperparameter from the param GROUP, never from ``self.defaults`` (a scheduler
+  writes ``group["lr"]``, and groups may differ: no weight decay on biases, a smaller lr for a
+  pretrained backbone);
+* keep every per-parameter buffer in ``self.state[p]`` (a dict per parameter), under the same
+  names as torch.optim, so ``state_dict()`` saves it and a checkpoint written by torch.optim
+  resumes with your optimizer.
+
+Your optimizers are graded by running them beside torch.optim's on the same model and data for
+many steps: the parameters must stay equal.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab3_training_loop EX=2
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional, Union
+
+import torch
+
+Params = Union[Iterable[torch.Tensor], Iterable[dict[str, Any]]]
+
+
+class SGD(torch.optim.Optimizer):
+    """Stochastic gradient descent with optional momentum, dampening, weight decay and Nesterov.
+
+    Same arguments, defaults, update and state as ``torch.optim.SGD``. Per parameter p with
+    gradient g, learning rate lr, momentum mu, dampening tau, weight decay lambda:
+        g <- g + lambda * p
+        b <- g                               on the first step (no dampening on the first step)
+        b <- mu * b + (1 - tau) * g          afterwards
+        d <- g + mu * b  if nesterov  else  b           (d = g when mu = 0: no buffer at all)
+        p <- p - lr * d
+    State: ``self.state[p]["momentum_buffer"]`` (only when mu != 0).
+    Raises ValueError for lr < 0, momentum < 0, weight_decay < 0, or nesterov without
+    momentum > 0 and dampening == 0.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ):
+        # TODO: validate the arguments (ValueError with a message naming the bad one), then hand a
+        # TODO: dict of defaults to the base class: super().__init__(params, dict(lr=lr, momentum=...)).
+        # TODO: The base class builds self.param_groups (filling each group's missing keys from the
+        # TODO: defaults) and self.state (a defaultdict(dict) keyed by parameter).
+        raise NotImplementedError("Exercise 2.1: implement SGD.__init__")
+
+    @torch.no_grad()  # the update must not be recorded by autograd
+    def step(self, closure: Optional[Callable[[], torch.Tensor]] = None) -> Optional[torch.Tensor]:
+        """Update every parameter that has a gradient (skip those whose ``.grad`` is None).
+
+        closure: optional function that clears the gradients, recomputes the loss, calls
+        backward and returns the loss; the step then uses those gradients and returns that loss.
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        # TODO: loop over self.param_groups, read lr, momentum, ... from the group, then over
+        # TODO: group["params"], skipping p whose p.grad is None.
+        # TODO: weight decay: d = p.grad.add(p, alpha=wd) (a new tensor: never modify p.grad itself).
+        # TODO: momentum buffer in self.state[p]: on the first step a detached clone of d, afterwards
+        # TODO: buf.mul_(momentum).add_(d, alpha=1 - dampening), in place so the state keeps it.
+        # TODO: finally p.add_(d, alpha=-lr).
+        raise NotImplementedError("Exercise 2.2: implement SGD.step")
+        return loss
+
+
+class RMSprop(torch.optim.Optimizer):
+    """RMSprop (Hinton's lecture 6e) with optional weight decay and momentum.
+
+    Same arguments, defaults, update and state as ``torch.optim.RMSprop`` (centered=False).
+    Per parameter p with gradient g, learning rate lr, smoothing alpha, weight decay lambda,
+    momentum mu; v and b start at zero:
+        g <- g + lambda * p
+        v <- alpha * v + (1 - alpha) * g^2
+        u <- g / (sqrt(v) + eps)
+        b <- mu * b + u;  p <- p - lr * b        if mu > 0
+        p <- p - lr * u                          otherwise
+    State: ``self.state[p]``: "step" (number of updates so far), "square_avg" (v) and, when
+    mu > 0, "momentum_buffer" (b).
+    Raises ValueError for lr < 0, eps < 0, alpha < 0, momentum < 0 or weight_decay < 0.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+    ):
+        # TODO: as in SGD: validate, then super().__init__(params, defaults).
+        raise NotImplementedError("Exercise 2.3: implement RMSprop.__init__")
+
+    @torch.no_grad()
+    def step(self, closure: Optional[Callable[[], torch.Tensor]] = None) -> Optional[torch.Tensor]:
+        """Update every parameter that has a gradient; ``closure`` as in :meth:`SGD.step`."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        # TODO: create the state lazily the first time a parameter has a gradient:
+        # TODO: state["step"] = 0, state["square_avg"] = torch.zeros_like(p), and the momentum buffer.
+        # TODO: v.mul_(alpha).addcmul_(g, g, value=1 - alpha); avg = v.sqrt().add_(eps);
+        # TODO: then p.addcdiv_(g, avg, value=-lr), or through the momentum buffer with buf.mul_(mu).addcdiv_(g, avg).
+        raise NotImplementedError("Exercise 2.4: implement RMSprop.step")
+        return loss
+
+
+class Adam(torch.optim.Optimizer):
+    """Adam (Kingma and Ba, 2014) with bias correction and L2 weight decay.
+
+    Same arguments, defaults, update and state as ``torch.optim.Adam`` (amsgrad=False).
+    Per parameter p with gradient g, learning rate lr, betas (b1, b2), weight decay lambda; m and
+    v start at zero and t counts this parameter's updates (1 on the first):
+        g <- g + lambda * p                   (L2 penalty: the decay passes through m and v)
+        m <- b1 * m + (1 - b1) * g
+        v <- b2 * v + (1 - b2) * g^2
+        m_hat = m / (1 - b1^t),   v_hat = v / (1 - b2^t)
+        p <- p - lr * m_hat / (sqrt(v_hat) + eps)
+    When the class attribute ``decoupled_weight_decay`` is True (as in :class:`AdamW`), the
+    decay is applied to the parameter directly instead, BEFORE the moments are updated, and g is
+    left alone:
+        p <- p * (1 - lr * lambda)
+    State: ``self.state[p]``: "step" (t), "exp_avg" (m), "exp_avg_sq" (v).
+    Raises ValueError for lr < 0, eps < 0, a beta outside [0, 1), or weight_decay < 0.
+    """
+
+    decoupled_weight_decay: bool = False
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
+        # TODO: as in SGD: validate (each beta in [0, 1)), then super().__init__(params, defaults).
+        raise NotImplementedError("Exercise 2.5: implement Adam.__init__")
+
+    @torch.no_grad()
+    def step(self, closure: Optional[Callable[[], torch.Tensor]] = None) -> Optional[torch.Tensor]:
+        """Update every parameter that has a gradient; ``closure`` as in :meth:`SGD.step`."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        # TODO: follow the docstring's equations line by line, per parameter, in that order.
+        # TODO: the state is created the first time p has a gradient: "step" 0, "exp_avg" and
+        # TODO: "exp_avg_sq" zeros_like(p); increment "step" first, so t = 1 on the first update.
+        # TODO: weight decay comes first: decoupled -> p.mul_(1 - lr * wd); otherwise g = g.add(p, alpha=wd).
+        # TODO: update m and v IN PLACE so the state keeps them: m.mul_(b1).add_(g, alpha=1 - b1),
+        # TODO: v.mul_(b2).addcmul_(g, g, value=1 - b2).
+        # TODO: eps goes OUTSIDE the square root: denom = sqrt(v) / sqrt(1 - b2**t) + eps, then
+        # TODO: p.addcdiv_(m, denom, value=-lr / (1 - b1**t)).
+        raise NotImplementedError("Exercise 2.6: implement Adam.step")
+        return loss
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov and Hutter, 2017): Adam with DECOUPLED weight decay.
+
+    Same arguments, defaults, update and state as ``torch.optim.AdamW``: the update of
+    :class:`Adam` with ``decoupled_weight_decay = True`` (so write that branch of
+    :meth:`Adam.step`), and a default weight decay of 1e-2 instead of 0.
+    """
+
+    decoupled_weight_decay: bool = True
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

@@ -1,0 +1,135 @@
+# Exercise stub generated from solution/exercise3_schedules.py by `make stubs` [fingerprint c8f85041fcdb]
+"""Exercise 3: learning-rate schedules, and a learning-rate range finder.
+
+A schedule here is a plain function of the step number: ``lr = schedule(step, ...)``. That
+makes it easy to test, to plot and to reason about; to drive an optimizer with it, wrap it in
+``torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: schedule(step, ...) / base_lr)``
+(LambdaLR multiplies the base learning rate by what the lambda returns). Each schedule has a
+``torch.optim.lr_scheduler`` twin, and must give the same learning rate at every step:
+
+    step_decay_lr      StepLR
+    warmup_cosine_lr   SequentialLR(LinearLR, CosineAnnealingLR)
+    one_cycle_lr       OneCycleLR
+
+The range finder (Smith, 2015) answers "which learning rate?" empirically: train for a few
+hundred steps while the learning rate grows exponentially, and watch where the loss falls
+fastest and where it blows up.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab3_training_loop EX=3
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from typing import Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+
+
+def step_decay_lr(step: int, base_lr: float, step_size: int, gamma: float = 0.1) -> float:
+    """Learning rate at ``step`` (0, 1, 2, ...) when it is multiplied by ``gamma`` every ``step_size`` steps.
+
+    Steps 0 .. step_size-1 use base_lr, the next step_size steps base_lr * gamma, and so on
+    (``torch.optim.lr_scheduler.StepLR``). Raises ValueError for step_size < 1.
+    """
+    # TODO: how many whole decay periods have passed by this step? Integer division.
+    raise NotImplementedError("Exercise 3.1: implement step_decay_lr")
+
+
+def warmup_cosine_lr(
+    step: int,
+    base_lr: float,
+    warmup_steps: int,
+    total_steps: int,
+    warmup_start_factor: float = 0.01,
+    min_lr: float = 0.0,
+) -> float:
+    """Linear warm-up from ``base_lr * warmup_start_factor`` to ``base_lr``, then cosine decay to ``min_lr``.
+
+    W = warmup_steps, T = total_steps, s0 = warmup_start_factor:
+        step < W:       base_lr * (s0 + (1 - s0) * step / W)
+        W <= step < T:  half a cosine period from base_lr (at step W) down towards min_lr
+        step >= T:      min_lr
+    Same values as SequentialLR([LinearLR(opt, s0, 1.0, total_iters=W),
+    CosineAnnealingLR(opt, T_max=T - W, eta_min=min_lr)], milestones=[W]) for W >= 1, and as the
+    CosineAnnealingLR alone for W = 0.
+    Raises ValueError unless 0 <= W < T and 0 < s0 <= 1.
+    """
+    # TODO: the warm-up is a straight line in step. After it, let progress = (step - W) / (T - W),
+    # TODO: which runs from 0 to 1; a cosine goes from 1 to -1 over half a period, so
+    # TODO: (1 + cos(pi * progress)) / 2 goes from 1 to 0: blend base_lr and min_lr with it.
+    raise NotImplementedError("Exercise 3.2: implement warmup_cosine_lr")
+
+
+def one_cycle_lr(
+    step: int,
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    anneal_strategy: str = "cos",
+) -> float:
+    """The one-cycle policy (Smith and Topin, 2017), as ``torch.optim.lr_scheduler.OneCycleLR``.
+
+    The learning rate rises from initial_lr = max_lr / div_factor to max_lr, then falls to
+    min_lr = initial_lr / final_div_factor, over steps 0 .. total_steps - 1:
+        phase 1 runs from step 0 to step e1 = pct_start * total_steps - 1 (a float),
+        phase 2 from step e1 to step e2 = total_steps - 1,
+    and within a phase from ``start`` to ``end`` at fraction pct of the way through it:
+        "cos":     end + (start - end) * (1 + cos(pi * pct)) / 2
+        "linear":  start + (end - start) * pct
+    A step belongs to phase 1 when step <= e1. Raises ValueError for an anneal_strategy other
+    than "cos" or "linear", or a step outside 0 .. total_steps - 1.
+    """
+    # TODO: compute initial_lr, min_lr, e1 and e2 first; pct in phase 1 is step / e1, and in
+    # TODO: phase 2 (step - e1) / (e2 - e1). Both anneal formulas move from start (pct = 0) to end (pct = 1).
+    raise NotImplementedError("Exercise 3.3: implement one_cycle_lr")
+
+
+def lr_range_test(
+    model: nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    smoothing: float = 0.98,
+    diverge_factor: float = 4.0,
+) -> tuple[list[float], list[float]]:
+    """The learning-rate range test: train while the lr grows geometrically, record the smoothed loss.
+
+    Step i = 0 .. num_steps - 1 sets the lr of every param group to
+        lr_i = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1)),
+    takes the next (x, y) of ``batches`` (starting over from the first batch when they run
+    out), and takes one training step (model in training mode, gradients cleared, loss_fn(model(x), y)
+    backpropagated, optimizer.step()). With L_i that step's loss (before its update) and
+    beta = ``smoothing``, the recorded loss is the bias-corrected moving average
+        a_i = beta * a_{i-1} + (1 - beta) * L_i   (a_{-1} = 0),     s_i = a_i / (1 - beta ** (i + 1)).
+    After recording step i, stop early if s_i is not finite or s_i > diverge_factor * min(s_0 .. s_i).
+    On return the model (parameters, buffers, training mode) and the optimizer (its state and
+    every group's lr) are exactly as they were before the call.
+    Returns (lrs, smoothed losses), two lists of Python floats of equal length (<= num_steps).
+    Raises ValueError unless 0 < start_lr < end_lr and num_steps >= 2.
+    """
+    # TODO: snapshot first: copy.deepcopy(model.state_dict()) and copy.deepcopy(optimizer.state_dict()).
+    # TODO: (model.state_dict() alone holds REFERENCES to the live tensors: training would change your "copy".)
+    # TODO: itertools.cycle(batches) gives batches forever. Put the restore in a `finally:` block,
+    # TODO: so a crash in the middle still leaves the model as it was.
+    raise NotImplementedError("Exercise 3.4: implement lr_range_test")
+
+
+def suggest_lr(lrs: Sequence[float], losses: Sequence[float]) -> float:
+    """The learning rate where the loss falls fastest against log(lr).
+
+    For each pair of neighbours i, i + 1 the slope is
+    (losses[i+1] - losses[i]) / (log(lrs[i+1]) - log(lrs[i])); returns lrs[i] for the most
+    negative slope (the first one on a tie). Non-finite losses are never part of the
+    steepest pair. Raises ValueError with fewer than 2 points or unequal lengths.
+    """
+    # TODO: a plain loop over i in range(len(lrs) - 1) keeping the most negative slope seen so far;
+    # TODO: skip the pairs where either loss is not finite (math.isfinite).
+    raise NotImplementedError("Exercise 3.5: implement suggest_lr")

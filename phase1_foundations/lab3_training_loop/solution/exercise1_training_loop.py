@@ -1,0 +1,158 @@
+"""Exercise 1: the training loop. One epoch of training, one pass of evaluation, and ``fit``.
+
+Every training script, however large, has this skeleton: put the model in training mode, and
+for each batch clear the old gradients, run forward, compute the loss, backpropagate, update
+(and move the learning-rate schedule on); then switch to evaluation mode and measure, without
+recording a graph. The mistakes this exercise guards against are silent ones: a forgotten
+``zero_grad`` (gradients add up), a forgotten ``eval()`` (dropout still on, batch-norm
+statistics still moving), and an epoch loss averaged over batches when the last batch is short.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab3_training_loop EX=1
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Mapping, Optional
+
+import torch
+from torch import nn
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+MetricFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter (the CPU for a model without parameters)."""
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def accuracy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Fraction of rows whose largest score is at the target class.
+
+    output: (B, C) scores, target: (B,) int64 class indices  ->  0-d float tensor in [0, 1].
+    """
+    return (output.argmax(dim=1) == target).float().mean()
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: Iterable[Batch],
+    loss_fn: LossFn,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Optional[torch.optim.lr_scheduler.LRScheduler] = None,
+    device: Optional[torch.device | str] = None,
+) -> float:
+    """One pass over ``loader`` in training mode, one optimizer step per batch.
+
+    loader: yields (x, y) batches; x: (B, ...) inputs, y: (B, ...) targets; B may vary (the last
+        batch is often shorter).
+    loss_fn(output, y) returns the MEAN loss over the batch (a 0-d tensor).
+    scheduler: if given, stepped once after every optimizer step (a per-step schedule).
+    device: where each batch is moved before the forward pass; default, the device of the
+        model's parameters.
+    Whatever mode the model was in and whatever ``.grad`` its parameters held before the call,
+    each update uses only the gradient of the current batch's loss.
+    Returns the epoch's mean loss PER SAMPLE, as a Python float: the batch losses computed in
+    the forward passes (before each batch's update), weighted by batch size.
+    """
+    # BEGIN SOLUTION
+    # TODO: model.train() first: dropout and batch norm behave differently in training.
+    # TODO: per batch: move x and y to the device, optimizer.zero_grad(), loss = loss_fn(model(x), y),
+    # TODO: loss.backward(), optimizer.step(), then scheduler.step() if there is a scheduler.
+    # TODO: keep a running SUM of loss.item() * batch_size and a count of samples; return sum / count.
+    # TODO: (averaging the batch means instead over-weights a short last batch.)
+    device = torch.device(device) if device is not None else _model_device(model)
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        n = x.shape[0]
+        total += loss.item() * n
+        count += n
+    return total / max(count, 1)
+    # END SOLUTION
+
+
+def evaluate(
+    model: nn.Module,
+    loader: Iterable[Batch],
+    loss_fn: LossFn,
+    metrics: Optional[Mapping[str, MetricFn]] = None,
+    device: Optional[torch.device | str] = None,
+) -> dict[str, float]:
+    """Mean loss and metrics of ``model`` over ``loader``, in evaluation mode, recording no graph.
+
+    loader, loss_fn, device: as in :func:`train_one_epoch`.
+    metrics: name -> fn(output, y) returning the batch MEAN of the metric (a 0-d tensor), for
+        instance :func:`accuracy`.
+    Changes no parameter and no ``.grad``.
+    Returns {"loss": mean loss per sample, name: mean metric per sample for each metric}, as
+    Python floats, each batch weighted by its size (the same numbers one batch holding the
+    whole data set would give).
+    """
+    # BEGIN SOLUTION
+    # TODO: model.eval() and a `with torch.no_grad():` block around the loop (eval() alone does
+    # TODO: not stop autograd from recording; no_grad() alone does not turn dropout off).
+    # TODO: accumulate value * batch_size for the loss and for every metric, then divide by the count.
+    device = torch.device(device) if device is not None else _model_device(model)
+    metrics = dict(metrics or {})
+    model.eval()
+    sums = {"loss": 0.0, **{name: 0.0 for name in metrics}}
+    count = 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            out = model(x)
+            n = x.shape[0]
+            sums["loss"] += loss_fn(out, y).item() * n
+            for name, fn in metrics.items():
+                sums[name] += float(fn(out, y)) * n
+            count += n
+    return {name: s / max(count, 1) for name, s in sums.items()}
+    # END SOLUTION
+
+
+def fit(
+    model: nn.Module,
+    train_loader: Iterable[Batch],
+    val_loader: Iterable[Batch],
+    loss_fn: LossFn,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    scheduler: Optional[torch.optim.lr_scheduler.LRScheduler] = None,
+    metrics: Optional[Mapping[str, MetricFn]] = None,
+    device: Optional[torch.device | str] = None,
+) -> dict[str, list[float]]:
+    """Train for ``epochs`` epochs, evaluating on ``val_loader`` after each one.
+
+    scheduler: stepped after every optimizer step, as in :func:`train_one_epoch`.
+    Returns the history, one entry per epoch in each list:
+        "lr":         learning rate of the optimizer's first param group when the epoch began,
+        "train_loss": what :func:`train_one_epoch` returned,
+        "val_loss":   the "loss" of :func:`evaluate`,
+        "val_<name>": the metric <name> of :func:`evaluate`, for every metric given.
+    """
+    # BEGIN SOLUTION
+    # TODO: start from {"lr": [], "train_loss": [], "val_loss": []} plus one "val_<name>" list per metric.
+    # TODO: each epoch: record optimizer.param_groups[0]["lr"], then train_one_epoch, then evaluate,
+    # TODO: and append the numbers.
+    history: dict[str, list[float]] = {"lr": [], "train_loss": [], "val_loss": []}
+    for name in metrics or {}:
+        history[f"val_{name}"] = []
+    for _ in range(epochs):
+        history["lr"].append(float(optimizer.param_groups[0]["lr"]))
+        history["train_loss"].append(train_one_epoch(model, train_loader, loss_fn, optimizer, scheduler, device))
+        result = evaluate(model, val_loader, loss_fn, metrics, device)
+        history["val_loss"].append(result["loss"])
+        for name in metrics or {}:
+            history[f"val_{name}"].append(result[name])
+    return history
+    # END SOLUTION

@@ -1,0 +1,295 @@
+"""Exercise 2: optimizers from their papers: SGD (momentum, Nesterov), RMSprop, Adam, AdamW.
+
+Each optimizer is a ``torch.optim.Optimizer`` subclass, so everything built on that class works
+with yours unchanged: ``zero_grad``, ``param_groups`` with their own hyperparameters,
+``state_dict``/``load_state_dict`` for checkpoints, and every ``torch.optim.lr_scheduler``.
+Two rules make that work:
+
+* read every hyperparameter from the param GROUP, never from ``self.defaults`` (a scheduler
+  writes ``group["lr"]``, and groups may differ: no weight decay on biases, a smaller lr for a
+  pretrained backbone);
+* keep every per-parameter buffer in ``self.state[p]`` (a dict per parameter), under the same
+  names as torch.optim, so ``state_dict()`` saves it and a checkpoint written by torch.optim
+  resumes with your optimizer.
+
+Your optimizers are graded by running them beside torch.optim's on the same model and data for
+many steps: the parameters must stay equal.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab3_training_loop EX=2
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional, Union
+
+import torch
+
+Params = Union[Iterable[torch.Tensor], Iterable[dict[str, Any]]]
+
+
+class SGD(torch.optim.Optimizer):
+    """Stochastic gradient descent with optional momentum, dampening, weight decay and Nesterov.
+
+    Same arguments, defaults, update and state as ``torch.optim.SGD``. Per parameter p with
+    gradient g, learning rate lr, momentum mu, dampening tau, weight decay lambda:
+        g <- g + lambda * p
+        b <- g                               on the first step (no dampening on the first step)
+        b <- mu * b + (1 - tau) * g          afterwards
+        d <- g + mu * b  if nesterov  else  b           (d = g when mu = 0: no buffer at all)
+        p <- p - lr * d
+    State: ``self.state[p]["momentum_buffer"]`` (only when mu != 0).
+    Raises ValueError for lr < 0, momentum < 0, weight_decay < 0, or nesterov without
+    momentum > 0 and dampening == 0.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ):
+        # BEGIN SOLUTION
+        # TODO: validate the arguments (ValueError with a message naming the bad one), then hand a
+        # TODO: dict of defaults to the base class: super().__init__(params, dict(lr=lr, momentum=...)).
+        # TODO: The base class builds self.param_groups (filling each group's missing keys from the
+        # TODO: defaults) and self.state (a defaultdict(dict) keyed by parameter).
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(params, defaults)
+        # END SOLUTION
+
+    @torch.no_grad()  # the update must not be recorded by autograd
+    def step(self, closure: Optional[Callable[[], torch.Tensor]] = None) -> Optional[torch.Tensor]:
+        """Update every parameter that has a gradient (skip those whose ``.grad`` is None).
+
+        closure: optional function that clears the gradients, recomputes the loss, calls
+        backward and returns the loss; the step then uses those gradients and returns that loss.
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        # BEGIN SOLUTION
+        # TODO: loop over self.param_groups, read lr, momentum, ... from the group, then over
+        # TODO: group["params"], skipping p whose p.grad is None.
+        # TODO: weight decay: d = p.grad.add(p, alpha=wd) (a new tensor: never modify p.grad itself).
+        # TODO: momentum buffer in self.state[p]: on the first step a detached clone of d, afterwards
+        # TODO: buf.mul_(momentum).add_(d, alpha=1 - dampening), in place so the state keeps it.
+        # TODO: finally p.add_(d, alpha=-lr).
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d_p = p.grad
+                if weight_decay != 0:
+                    d_p = d_p.add(p, alpha=weight_decay)
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = torch.clone(d_p).detach()
+                        state["momentum_buffer"] = buf
+                    else:
+                        buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
+                    d_p = d_p.add(buf, alpha=momentum) if nesterov else buf
+                p.add_(d_p, alpha=-lr)
+        # END SOLUTION
+        return loss
+
+
+class RMSprop(torch.optim.Optimizer):
+    """RMSprop (Hinton's lecture 6e) with optional weight decay and momentum.
+
+    Same arguments, defaults, update and state as ``torch.optim.RMSprop`` (centered=False).
+    Per parameter p with gradient g, learning rate lr, smoothing alpha, weight decay lambda,
+    momentum mu; v and b start at zero:
+        g <- g + lambda * p
+        v <- alpha * v + (1 - alpha) * g^2
+        u <- g / (sqrt(v) + eps)
+        b <- mu * b + u;  p <- p - lr * b        if mu > 0
+        p <- p - lr * u                          otherwise
+    State: ``self.state[p]``: "step" (number of updates so far), "square_avg" (v) and, when
+    mu > 0, "momentum_buffer" (b).
+    Raises ValueError for lr < 0, eps < 0, alpha < 0, momentum < 0 or weight_decay < 0.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+    ):
+        # BEGIN SOLUTION
+        # TODO: as in SGD: validate, then super().__init__(params, defaults).
+        for name, value in (("learning rate", lr), ("epsilon", eps), ("alpha", alpha),
+                            ("momentum", momentum), ("weight_decay", weight_decay)):
+            if value < 0.0:
+                raise ValueError(f"Invalid {name} value: {value}")
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
+        super().__init__(params, defaults)
+        # END SOLUTION
+
+    @torch.no_grad()
+    def step(self, closure: Optional[Callable[[], torch.Tensor]] = None) -> Optional[torch.Tensor]:
+        """Update every parameter that has a gradient; ``closure`` as in :meth:`SGD.step`."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        # BEGIN SOLUTION
+        # TODO: create the state lazily the first time a parameter has a gradient:
+        # TODO: state["step"] = 0, state["square_avg"] = torch.zeros_like(p), and the momentum buffer.
+        # TODO: v.mul_(alpha).addcmul_(g, g, value=1 - alpha); avg = v.sqrt().add_(eps);
+        # TODO: then p.addcdiv_(g, avg, value=-lr), or through the momentum buffer with buf.mul_(mu).addcdiv_(g, avg).
+        for group in self.param_groups:
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            weight_decay, momentum = group["weight_decay"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = 0
+                    state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                    if momentum > 0:
+                        state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["step"] += 1
+                if weight_decay != 0:
+                    grad = grad.add(p, alpha=weight_decay)
+                square_avg = state["square_avg"]
+                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+                avg = square_avg.sqrt().add_(eps)
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    buf.mul_(momentum).addcdiv_(grad, avg)
+                    p.add_(buf, alpha=-lr)
+                else:
+                    p.addcdiv_(grad, avg, value=-lr)
+        # END SOLUTION
+        return loss
+
+
+class Adam(torch.optim.Optimizer):
+    """Adam (Kingma and Ba, 2014) with bias correction and L2 weight decay.
+
+    Same arguments, defaults, update and state as ``torch.optim.Adam`` (amsgrad=False).
+    Per parameter p with gradient g, learning rate lr, betas (b1, b2), weight decay lambda; m and
+    v start at zero and t counts this parameter's updates (1 on the first):
+        g <- g + lambda * p                   (L2 penalty: the decay passes through m and v)
+        m <- b1 * m + (1 - b1) * g
+        v <- b2 * v + (1 - b2) * g^2
+        m_hat = m / (1 - b1^t),   v_hat = v / (1 - b2^t)
+        p <- p - lr * m_hat / (sqrt(v_hat) + eps)
+    When the class attribute ``decoupled_weight_decay`` is True (as in :class:`AdamW`), the
+    decay is applied to the parameter directly instead, BEFORE the moments are updated, and g is
+    left alone:
+        p <- p * (1 - lr * lambda)
+    State: ``self.state[p]``: "step" (t), "exp_avg" (m), "exp_avg_sq" (v).
+    Raises ValueError for lr < 0, eps < 0, a beta outside [0, 1), or weight_decay < 0.
+    """
+
+    decoupled_weight_decay: bool = False
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
+        # BEGIN SOLUTION
+        # TODO: as in SGD: validate (each beta in [0, 1)), then super().__init__(params, defaults).
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        super().__init__(params, defaults)
+        # END SOLUTION
+
+    @torch.no_grad()
+    def step(self, closure: Optional[Callable[[], torch.Tensor]] = None) -> Optional[torch.Tensor]:
+        """Update every parameter that has a gradient; ``closure`` as in :meth:`SGD.step`."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        # BEGIN SOLUTION
+        # TODO: follow the docstring's equations line by line, per parameter, in that order.
+        # TODO: the state is created the first time p has a gradient: "step" 0, "exp_avg" and
+        # TODO: "exp_avg_sq" zeros_like(p); increment "step" first, so t = 1 on the first update.
+        # TODO: weight decay comes first: decoupled -> p.mul_(1 - lr * wd); otherwise g = g.add(p, alpha=wd).
+        # TODO: update m and v IN PLACE so the state keeps them: m.mul_(b1).add_(g, alpha=1 - b1),
+        # TODO: v.mul_(b2).addcmul_(g, g, value=1 - b2).
+        # TODO: eps goes OUTSIDE the square root: denom = sqrt(v) / sqrt(1 - b2**t) + eps, then
+        # TODO: p.addcdiv_(m, denom, value=-lr / (1 - b1**t)).
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                    state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["step"] += 1
+                step = float(state["step"])  # a tensor when the state came from torch.optim
+                if weight_decay != 0:
+                    if self.decoupled_weight_decay:
+                        p.mul_(1 - lr * weight_decay)
+                    else:
+                        grad = grad.add(p, alpha=weight_decay)
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                denom = (exp_avg_sq.sqrt() / bias_correction2**0.5).add_(eps)
+                p.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
+        # END SOLUTION
+        return loss
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov and Hutter, 2017): Adam with DECOUPLED weight decay.
+
+    Same arguments, defaults, update and state as ``torch.optim.AdamW``: the update of
+    :class:`Adam` with ``decoupled_weight_decay = True`` (so write that branch of
+    :meth:`Adam.step`), and a default weight decay of 1e-2 instead of 0.
+    """
+
+    decoupled_weight_decay: bool = True
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

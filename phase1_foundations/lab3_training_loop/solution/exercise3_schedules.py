@@ -1,0 +1,217 @@
+"""Exercise 3: learning-rate schedules, and a learning-rate range finder.
+
+A schedule here is a plain function of the step number: ``lr = schedule(step, ...)``. That
+makes it easy to test, to plot and to reason about; to drive an optimizer with it, wrap it in
+``torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: schedule(step, ...) / base_lr)``
+(LambdaLR multiplies the base learning rate by what the lambda returns). Each schedule has a
+``torch.optim.lr_scheduler`` twin, and must give the same learning rate at every step:
+
+    step_decay_lr      StepLR
+    warmup_cosine_lr   SequentialLR(LinearLR, CosineAnnealingLR)
+    one_cycle_lr       OneCycleLR
+
+The range finder (Smith, 2015) answers "which learning rate?" empirically: train for a few
+hundred steps while the learning rate grows exponentially, and watch where the loss falls
+fastest and where it blows up.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab3_training_loop EX=3
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from typing import Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+
+
+def step_decay_lr(step: int, base_lr: float, step_size: int, gamma: float = 0.1) -> float:
+    """Learning rate at ``step`` (0, 1, 2, ...) when it is multiplied by ``gamma`` every ``step_size`` steps.
+
+    Steps 0 .. step_size-1 use base_lr, the next step_size steps base_lr * gamma, and so on
+    (``torch.optim.lr_scheduler.StepLR``). Raises ValueError for step_size < 1.
+    """
+    # BEGIN SOLUTION
+    # TODO: how many whole decay periods have passed by this step? Integer division.
+    if step_size < 1:
+        raise ValueError(f"step_size must be at least 1, got {step_size}")
+    return base_lr * gamma ** (step // step_size)
+    # END SOLUTION
+
+
+def warmup_cosine_lr(
+    step: int,
+    base_lr: float,
+    warmup_steps: int,
+    total_steps: int,
+    warmup_start_factor: float = 0.01,
+    min_lr: float = 0.0,
+) -> float:
+    """Linear warm-up from ``base_lr * warmup_start_factor`` to ``base_lr``, then cosine decay to ``min_lr``.
+
+    W = warmup_steps, T = total_steps, s0 = warmup_start_factor:
+        step < W:       base_lr * (s0 + (1 - s0) * step / W)
+        W <= step < T:  half a cosine period from base_lr (at step W) down towards min_lr
+        step >= T:      min_lr
+    Same values as SequentialLR([LinearLR(opt, s0, 1.0, total_iters=W),
+    CosineAnnealingLR(opt, T_max=T - W, eta_min=min_lr)], milestones=[W]) for W >= 1, and as the
+    CosineAnnealingLR alone for W = 0.
+    Raises ValueError unless 0 <= W < T and 0 < s0 <= 1.
+    """
+    # BEGIN SOLUTION
+    # TODO: the warm-up is a straight line in step. After it, let progress = (step - W) / (T - W),
+    # TODO: which runs from 0 to 1; a cosine goes from 1 to -1 over half a period, so
+    # TODO: (1 + cos(pi * progress)) / 2 goes from 1 to 0: blend base_lr and min_lr with it.
+    if not 0 <= warmup_steps < total_steps:
+        raise ValueError(f"need 0 <= warmup_steps < total_steps, got {warmup_steps} and {total_steps}")
+    if not 0.0 < warmup_start_factor <= 1.0:
+        raise ValueError(f"warmup_start_factor must be in (0, 1], got {warmup_start_factor}")
+    if step < warmup_steps:
+        return base_lr * (warmup_start_factor + (1.0 - warmup_start_factor) * step / warmup_steps)
+    if step >= total_steps:
+        return min_lr
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * (1.0 + math.cos(math.pi * progress)) / 2.0
+    # END SOLUTION
+
+
+def one_cycle_lr(
+    step: int,
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    anneal_strategy: str = "cos",
+) -> float:
+    """The one-cycle policy (Smith and Topin, 2017), as ``torch.optim.lr_scheduler.OneCycleLR``.
+
+    The learning rate rises from initial_lr = max_lr / div_factor to max_lr, then falls to
+    min_lr = initial_lr / final_div_factor, over steps 0 .. total_steps - 1:
+        phase 1 runs from step 0 to step e1 = pct_start * total_steps - 1 (a float),
+        phase 2 from step e1 to step e2 = total_steps - 1,
+    and within a phase from ``start`` to ``end`` at fraction pct of the way through it:
+        "cos":     end + (start - end) * (1 + cos(pi * pct)) / 2
+        "linear":  start + (end - start) * pct
+    A step belongs to phase 1 when step <= e1. Raises ValueError for an anneal_strategy other
+    than "cos" or "linear", or a step outside 0 .. total_steps - 1.
+    """
+    # BEGIN SOLUTION
+    # TODO: compute initial_lr, min_lr, e1 and e2 first; pct in phase 1 is step / e1, and in
+    # TODO: phase 2 (step - e1) / (e2 - e1). Both anneal formulas move from start (pct = 0) to end (pct = 1).
+    if anneal_strategy not in ("cos", "linear"):
+        raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+    if not 0 <= step < total_steps:
+        raise ValueError(f"step {step} is outside 0 .. {total_steps - 1}")
+    initial_lr = max_lr / div_factor
+    min_lr = initial_lr / final_div_factor
+    end1 = float(pct_start * total_steps) - 1
+    end2 = float(total_steps - 1)
+    if step <= end1:
+        start, end, pct = initial_lr, max_lr, step / end1
+    else:
+        start, end, pct = max_lr, min_lr, (step - end1) / (end2 - end1)
+    if anneal_strategy == "cos":
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+    return (end - start) * pct + start
+    # END SOLUTION
+
+
+def lr_range_test(
+    model: nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    smoothing: float = 0.98,
+    diverge_factor: float = 4.0,
+) -> tuple[list[float], list[float]]:
+    """The learning-rate range test: train while the lr grows geometrically, record the smoothed loss.
+
+    Step i = 0 .. num_steps - 1 sets the lr of every param group to
+        lr_i = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1)),
+    takes the next (x, y) of ``batches`` (starting over from the first batch when they run
+    out), and takes one training step (model in training mode, gradients cleared, loss_fn(model(x), y)
+    backpropagated, optimizer.step()). With L_i that step's loss (before its update) and
+    beta = ``smoothing``, the recorded loss is the bias-corrected moving average
+        a_i = beta * a_{i-1} + (1 - beta) * L_i   (a_{-1} = 0),     s_i = a_i / (1 - beta ** (i + 1)).
+    After recording step i, stop early if s_i is not finite or s_i > diverge_factor * min(s_0 .. s_i).
+    On return the model (parameters, buffers, training mode) and the optimizer (its state and
+    every group's lr) are exactly as they were before the call.
+    Returns (lrs, smoothed losses), two lists of Python floats of equal length (<= num_steps).
+    Raises ValueError unless 0 < start_lr < end_lr and num_steps >= 2.
+    """
+    # BEGIN SOLUTION
+    # TODO: snapshot first: copy.deepcopy(model.state_dict()) and copy.deepcopy(optimizer.state_dict()).
+    # TODO: (model.state_dict() alone holds REFERENCES to the live tensors: training would change your "copy".)
+    # TODO: itertools.cycle(batches) gives batches forever. Put the restore in a `finally:` block,
+    # TODO: so a crash in the middle still leaves the model as it was.
+    if not 0 < start_lr < end_lr:
+        raise ValueError(f"need 0 < start_lr < end_lr, got {start_lr} and {end_lr}")
+    if num_steps < 2:
+        raise ValueError(f"num_steps must be at least 2, got {num_steps}")
+    model_state = copy.deepcopy(model.state_dict())
+    optim_state = copy.deepcopy(optimizer.state_dict())
+    was_training = model.training
+    device = next(iter(model.parameters())).device
+    lrs: list[float] = []
+    losses: list[float] = []
+    avg, best = 0.0, math.inf
+    try:
+        model.train()
+        stream = itertools.cycle(batches)
+        for i in range(num_steps):
+            lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y = next(stream)
+            x, y = x.to(device), y.to(device)
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            avg = smoothing * avg + (1 - smoothing) * loss.item()
+            smoothed = avg / (1 - smoothing ** (i + 1))
+            lrs.append(lr)
+            losses.append(smoothed)
+            best = min(best, smoothed)
+            if not math.isfinite(smoothed) or smoothed > diverge_factor * best:
+                break
+    finally:
+        model.load_state_dict(model_state)
+        optimizer.load_state_dict(optim_state)
+        model.train(was_training)
+    return lrs, losses
+    # END SOLUTION
+
+
+def suggest_lr(lrs: Sequence[float], losses: Sequence[float]) -> float:
+    """The learning rate where the loss falls fastest against log(lr).
+
+    For each pair of neighbours i, i + 1 the slope is
+    (losses[i+1] - losses[i]) / (log(lrs[i+1]) - log(lrs[i])); returns lrs[i] for the most
+    negative slope (the first one on a tie). Non-finite losses are never part of the
+    steepest pair. Raises ValueError with fewer than 2 points or unequal lengths.
+    """
+    # BEGIN SOLUTION
+    # TODO: a plain loop over i in range(len(lrs) - 1) keeping the most negative slope seen so far;
+    # TODO: skip the pairs where either loss is not finite (math.isfinite).
+    if len(lrs) != len(losses):
+        raise ValueError(f"lrs and losses differ in length: {len(lrs)} and {len(losses)}")
+    if len(lrs) < 2:
+        raise ValueError("need at least 2 points to measure a slope")
+    best_i, best_slope = None, math.inf
+    for i in range(len(lrs) - 1):
+        if not (math.isfinite(losses[i]) and math.isfinite(losses[i + 1])):
+            continue
+        slope = (losses[i + 1] - losses[i]) / (math.log(lrs[i + 1]) - math.log(lrs[i]))
+        if slope < best_slope:
+            best_i, best_slope = i, slope
+    if best_i is None:
+        raise ValueError("no two neighbouring finite losses")
+    return float(lrs[best_i])
+    # END SOLUTION

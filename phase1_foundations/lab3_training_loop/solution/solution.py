@@ -1,0 +1,548 @@
+"""Lab 1.3 runner: losses, optimizers, schedules, healthy training, and the optimizer olympics.
+
+    cd phase1_foundations/lab3_training_loop && python solution/solution.py      (or: make run LAB=1.3)
+
+Prints what it computed, section by section, including the worked examples the README quotes
+(marked WORKED EXAMPLE), and saves three plots under $LAB_OUTPUT_DIR (default: outputs/ in the
+lab folder): the olympics' loss curves, the schedules, and the learning-rate range test.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+LAB_DIR = Path(__file__).resolve().parent.parent
+try:
+    import shared  # noqa: F401  (installed by `make setup`)
+except ImportError:  # run with a Python that lacks the editable install: use the repository root
+    sys.path.insert(0, str(LAB_DIR.parent.parent))
+
+from shared.datasets import make_spirals  # noqa: E402
+from shared.devices import describe_machine, get_device, seed_everything  # noqa: E402
+from shared.report import max_diff, output_dir, section, table  # noqa: E402
+
+from exercise1_training_loop import accuracy, evaluate, fit, train_one_epoch  # noqa: E402
+from exercise2_optimizers import SGD, Adam, AdamW, RMSprop  # noqa: E402
+from exercise3_schedules import lr_range_test, one_cycle_lr, step_decay_lr, suggest_lr, warmup_cosine_lr  # noqa: E402
+from exercise4_healthy_training import (  # noqa: E402
+    EarlyStopping,
+    clip_grad_norm,
+    get_rng_state,
+    load_checkpoint,
+    save_checkpoint,
+)
+from exercise5_losses import binary_cross_entropy_with_logits, cross_entropy, huber, l1, logsumexp, mse  # noqa: E402
+
+DEVICE = get_device()
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers: printing and data
+# ---------------------------------------------------------------------------------------------
+
+
+def fmt(values, digits: int = 6) -> str:
+    return "[" + ", ".join(f"{v:.{digits}f}" for v in values) + "]"
+
+
+def spirals(seed: int, n_per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return make_spirals(n_per_class, n_classes=3, noise=0.05, seed=seed)
+
+
+def mlp(seed: int, dropout: float = 0.0) -> nn.Module:
+    torch.manual_seed(seed)
+    layers = [nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers, nn.Linear(64, 3)).to(DEVICE)
+
+
+def grad_of(fn, x: torch.Tensor) -> torch.Tensor:
+    x = x.detach().clone().requires_grad_(True)
+    fn(x).sum().backward()
+    return x.grad
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 5: losses
+# ---------------------------------------------------------------------------------------------
+
+
+def demo_losses() -> None:
+    section("Exercise 5: numerically stable losses")
+    x = torch.tensor([1000.0, 1001.0, 1002.0])
+    m = x.max()
+    shifted = x - m
+    print("WORKED EXAMPLE (a): log-sum-exp of x = [1000, 1001, 1002] in float32")
+    print(f"  naive log(sum(exp(x)))        = {torch.log(torch.exp(x).sum()).item()}   (exp(1000) overflows)")
+    print(f"  m = max(x) = {m.item():g};  x - m = {shifted.tolist()};  exp(x - m) = {fmt(torch.exp(shifted).tolist())}")
+    print(f"  sum = {torch.exp(shifted).sum().item():.6f};  log(sum) = {torch.log(torch.exp(shifted).sum()).item():.6f}")
+    print(f"  logsumexp(x) = m + log(sum)  = {logsumexp(x).item():.4f}   (torch.logsumexp: {torch.logsumexp(x, 0).item():.4f})")
+
+    print("\nWORKED EXAMPLE (b): cross-entropy of logits [2.0, 0.5, -1.0], target class 0, label_smoothing 0.1")
+    z = torch.tensor([[2.0, 0.5, -1.0]])
+    t = torch.tensor([0])
+    lp = z - logsumexp(z, dim=1, keepdim=True)
+    nll, smooth = -lp[0, 0].item(), -lp[0].mean().item()
+    print(f"  log_softmax = z - logsumexp(z) = {fmt(lp[0].tolist(), 4)}  (logsumexp(z) = {logsumexp(z, 1).item():.4f})")
+    print(f"  -log p_target = {nll:.4f};  mean over classes of -log p_c = {smooth:.4f}")
+    print(f"  loss = 0.9 * {nll:.4f} + 0.1 * {smooth:.4f} = {0.9 * nll + 0.1 * smooth:.4f}")
+    print(f"  cross_entropy: {cross_entropy(z, t, 0.1).item():.4f};  F.cross_entropy: "
+          f"{F.cross_entropy(z, t, label_smoothing=0.1).item():.4f};  without smoothing: {cross_entropy(z, t).item():.4f}")
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(64, 10, generator=g) * 3
+    extreme = torch.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [0.0, 0.0, 0.0]])
+    target, t3 = torch.randint(0, 10, (64,), generator=g), torch.tensor([1, 2, 0])
+    b_logits = torch.tensor([1e4, -1e4, 0.0, 3.0, -30.0])
+    b_target = torch.tensor([0.0, 1.0, 0.5, 1.0, 1.0])
+    pred, goal = torch.randn(50, generator=g) * 3, torch.randn(50, generator=g)
+    cases = [
+        ("cross_entropy", "64x10 logits ~N(0, 9)", lambda a: cross_entropy(a, target), lambda a: F.cross_entropy(a, target), logits),
+        ("cross_entropy, smoothing 0.1", "logits +-1e4", lambda a: cross_entropy(a, t3, 0.1),
+         lambda a: F.cross_entropy(a, t3, label_smoothing=0.1), extreme),
+        ("bce_with_logits", "logits +-1e4, 0, 3, -30", lambda a: binary_cross_entropy_with_logits(a, b_target),
+         lambda a: F.binary_cross_entropy_with_logits(a, b_target), b_logits),
+        ("mse", "50 values", lambda a: mse(a, goal), lambda a: F.mse_loss(a, goal), pred),
+        ("l1", "50 values", lambda a: l1(a, goal), lambda a: F.l1_loss(a, goal), pred),
+        ("huber, delta 1", "50 values", lambda a: huber(a, goal), lambda a: F.huber_loss(a, goal), pred),
+    ]
+    rows = []
+    for name, data, mine, ref, inp in cases:
+        rows.append([name, data, f"{mine(inp).item():.6g}", f"{ref(inp).item():.6g}", max_diff(grad_of(mine, inp), grad_of(ref, inp))])
+    table(["loss", "input", "yours", "torch.nn.functional", "max |grad diff|"], rows)
+
+    naive_ce = -torch.log(torch.softmax(extreme, dim=1))[torch.arange(3), t3].mean()
+    clamp_softplus = lambda a: torch.clamp(-a, min=0) + torch.log1p(torch.exp(-a.abs()))  # noqa: E731
+    stable_softplus = lambda a: (a.abs() - a) / 2 + torch.log1p(torch.exp(-a.abs()))  # noqa: E731
+    zero = torch.zeros(1)
+    print("\npitfalls, measured:")
+    print(f"  -log(softmax(logits)) on the +-1e4 logits = {naive_ce.item()}  (cross_entropy: {cross_entropy(extreme, t3).item():.2f})")
+    print(f"  d/dx of softplus(-x) at x = 0: written with clamp(-x, min=0) autograd gives {grad_of(clamp_softplus, zero).item():g}, "
+          f"with (|x| - x) / 2 it gives {grad_of(stable_softplus, zero).item():g} (true: -sigmoid(0) = -0.5)")
+    col = pred[:, None]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        broadcast = F.mse_loss(col, goal).item()
+    print(f"  F.mse_loss(pred of shape (50, 1), target of shape (50,)) = {broadcast:.4f} (and only a "
+          f"{caught[0].category.__name__ if caught else 'no warning'}); the intended loss is {F.mse_loss(pred, goal).item():.4f}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 2: optimizers
+# ---------------------------------------------------------------------------------------------
+
+
+def demo_optimizers() -> None:
+    section("Exercise 2: optimizers from scratch vs torch.optim")
+    g = torch.Generator().manual_seed(0)
+    X, Y = torch.randn(64, 4, generator=g, dtype=torch.float64), torch.randn(64, 3, generator=g, dtype=torch.float64)
+    configs = [
+        (SGD, torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": 1e-3}),
+        (SGD, torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+        (RMSprop, torch.optim.RMSprop, {"lr": 1e-3, "momentum": 0.5, "weight_decay": 1e-3}),
+        (Adam, torch.optim.Adam, {"lr": 1e-2, "weight_decay": 1e-2}),
+        (AdamW, torch.optim.AdamW, {"lr": 1e-2, "weight_decay": 1e-1}),
+    ]
+    rows = []
+    for mine_cls, ref_cls, kwargs in configs:
+        nets = []
+        for _ in range(2):
+            torch.manual_seed(1)
+            nets.append(nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)).double())
+        opts = [mine_cls(nets[0].parameters(), **kwargs), ref_cls(nets[1].parameters(), **kwargs)]
+        for _ in range(200):
+            for net, opt in zip(nets, opts):
+                opt.zero_grad()
+                F.mse_loss(net(X), Y).backward()
+                opt.step()
+        worst = max((p - q).abs().max().item() for p, q in zip(nets[0].parameters(), nets[1].parameters()))
+        rows.append([mine_cls.__name__, ", ".join(f"{k}={v}" for k, v in kwargs.items()), f"{worst:.1e}"])
+    print("float64 MLP 4-16-3, MSE on 64 random points, 200 full-batch steps, yours beside torch.optim's:")
+    table(["optimizer", "arguments", "max |param difference|"], rows)
+
+    print("\nWORKED EXAMPLE (c): Adam's first step (b1 = 0.9, b2 = 0.999, lr = 1e-3, eps = 1e-8)")
+    for grad in (1e-3, 10.0):
+        p = torch.zeros(1, requires_grad=True)
+        opt = Adam([p], lr=1e-3)
+        p.grad = torch.tensor([grad])
+        opt.step()
+        m1, v1 = opt.state[p]["exp_avg"].item(), opt.state[p]["exp_avg_sq"].item()
+        raw = 1e-3 * m1 / (math.sqrt(v1) + 1e-8)
+        print(f"  g = {grad:g}: m1 = (1 - b1) g = {m1:.6g}, v1 = (1 - b2) g^2 = {v1:.6g}; corrected m_hat = {m1 / 0.1:.6g}, "
+              f"v_hat = {v1 / 0.001:.6g}; step = {-p.item():.6g} (without bias correction: {raw:.6g})")
+
+    print("\nWORKED EXAMPLE (d): weight decay 0.1 on a weight w = 1 whose loss gradient is 0, lr 1e-2, 100 steps")
+    rows = []
+    for cls in (Adam, AdamW, SGD):
+        w = torch.ones(1, requires_grad=True)
+        opt = cls([w], lr=1e-2, weight_decay=0.1)
+        for _ in range(100):
+            w.grad = torch.zeros(1)
+            opt.step()
+        rows.append([f"{cls.__name__}(lr=1e-2, weight_decay=0.1)", f"{w.item():.6f}"])
+    rows.append(["(1 - lr * wd)^100 = 0.999^100", f"{0.999 ** 100:.6f}"])
+    table(["optimizer", "w after 100 steps"], rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 3: schedules
+# ---------------------------------------------------------------------------------------------
+
+
+def torch_schedule(make, steps: int, base_lr: float) -> list[float]:
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=base_lr)
+    sched = make(opt)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for t in range(steps):
+            out.append(sched.get_last_lr()[0])
+            opt.step()
+            if t < steps - 1:
+                sched.step()
+    return out
+
+
+def demo_schedules(total: int) -> dict[str, list[float]]:
+    section("Exercise 3: learning-rate schedules vs torch.optim.lr_scheduler")
+    S = torch.optim.lr_scheduler
+    warm = total // 10
+    ours = {
+        "step decay (x0.5 every 25% of the run)": [step_decay_lr(t, 0.1, total // 4, 0.5) for t in range(total)],
+        f"warm-up {warm} steps + cosine": [warmup_cosine_lr(t, 0.1, warm, total, 0.01) for t in range(total)],
+        "one-cycle (max 0.1)": [one_cycle_lr(t, 0.1, total) for t in range(total)],
+    }
+    theirs = [
+        torch_schedule(lambda o: S.StepLR(o, step_size=total // 4, gamma=0.5), total, 0.1),
+        torch_schedule(lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.01, 1.0, total_iters=warm),
+                                                     S.CosineAnnealingLR(o, T_max=total - warm)], milestones=[warm]), total, 0.1),
+        torch_schedule(lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=total, cycle_momentum=False), total, 0.1),
+    ]
+    marks = [0, warm // 2, warm, total // 4, total // 2, 3 * total // 4, total - 1]
+    rows = [[t] + [f"{lrs[t]:.5f}" for lrs in ours.values()] for t in marks]
+    print(f"base / max lr 0.1, {total} steps; the lr at a few steps:")
+    table(["step"] + list(ours), rows)
+    gaps = [max(abs(a - b) for a, b in zip(lrs, ref)) for lrs, ref in zip(ours.values(), theirs)]
+    print("max |difference| from StepLR, SequentialLR(LinearLR, CosineAnnealingLR), OneCycleLR over all steps: "
+          + ", ".join(f"{g:.1e}" for g in gaps))
+    p = nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([p], lr=0.1)
+    sched = S.OneCycleLR(opt, max_lr=0.1, total_steps=total)  # cycle_momentum=True is the default
+    beta1 = []
+    for t in range(total):
+        beta1.append(opt.param_groups[0]["betas"][0])
+        opt.step()
+        if t < total - 1:
+            sched.step()
+    peak = max(range(total), key=lambda t: ours["one-cycle (max 0.1)"][t])
+    print(f"torch's OneCycleLR on Adam also cycles beta1 (cycle_momentum=True by default): {beta1[0]:.3f} at step 0, "
+          f"{beta1[peak]:.3f} at the lr peak (step {peak}), {beta1[-1]:.3f} at the end")
+    return ours
+
+
+def demo_range_test(X: torch.Tensor, y: torch.Tensor) -> tuple[list[float], list[float], float, float]:
+    model = mlp(0)
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    batches = [(X[i:i + 64], y[i:i + 64]) for i in range(0, len(X), 64)]
+    before = copy.deepcopy(model.state_dict())
+    lrs, losses = lr_range_test(model, F.cross_entropy, opt, batches, start_lr=1e-4, end_lr=10.0, num_steps=300)
+    restored = all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    best = suggest_lr(lrs, losses)
+    i_min = min(range(len(losses)), key=losses.__getitem__)
+    ended = (f"stopped after {len(lrs)} steps at lr {lrs[-1]:.3g}, its smoothed loss {losses[-1]:.3f} above 4 x the minimum"
+             if len(lrs) < 300 else f"ran all 300 steps, ending at smoothed loss {losses[-1]:.3f}")
+    print(f"\nLR range test, SGD(momentum=0.9) on the olympics model, lr 1e-4 -> 10 over 300 steps: {ended}; "
+          f"minimum smoothed loss {losses[i_min]:.3f} at lr {lrs[i_min]:.3g}")
+    print(f"  steepest descent at lr {best:.3g} (suggest_lr); minimum / 10 = {lrs[i_min] / 10:.3g}; "
+          f"model restored afterwards: {restored}")
+    return lrs, losses, best, lrs[i_min] / 10
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 4: clipping, early stopping, checkpoints
+# ---------------------------------------------------------------------------------------------
+
+
+def demo_clipping_and_early_stopping() -> None:
+    section("Exercise 4: clipping, early stopping, checkpoints")
+    a, b = nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(1))
+    a.grad, b.grad = torch.tensor([3.0, 4.0]), torch.tensor([12.0])
+    print("WORKED EXAMPLE (e): global-norm clipping of two gradients g_a = [3, 4], g_b = [12] to max_norm = 1")
+    print(f"  ||g_a|| = 5, ||g_b|| = 12, global norm = sqrt(5^2 + 12^2) = 13; coefficient = 1 / (13 + 1e-6)")
+    total = clip_grad_norm([a, b], 1.0)
+    print(f"  clip_grad_norm returned {total.item():g}; g_a -> {fmt(a.grad.tolist(), 6)}, g_b -> {fmt(b.grad.tolist(), 6)} "
+          f"(new global norm {torch.cat([a.grad, b.grad]).norm().item():.6f}, direction unchanged)")
+    a.grad, b.grad = torch.tensor([3.0, 4.0]), torch.tensor([12.0])
+    ref = torch.nn.utils.clip_grad_norm_([a, b], 1.0)
+    print(f"  torch.nn.utils.clip_grad_norm_ on the same gradients: {ref.item():g}, g_a -> {fmt(a.grad.tolist(), 6)}")
+
+    stopper = EarlyStopping(patience=3, min_delta=1e-3)
+    val = [0.90, 0.62, 0.48, 0.47, 0.4695, 0.471, 0.4692, 0.45]
+    stops = []
+    for v in val:
+        stops.append(stopper.step(v))
+        if stops[-1]:
+            break
+    print(f"\nEarlyStopping(patience=3, min_delta=1e-3) fed validation losses {val}:")
+    print(f"  step() returned {stops} and training stops after call {len(stops) - 1}; best {stopper.best} at call "
+          f"{stopper.best_step} (0.4695 and 0.4692 beat 0.47 by less than min_delta, so they do not count)")
+
+
+def resume_demo(X, y, folder: Path) -> None:
+    """Run A: 6 epochs straight. Run B: 3 epochs, checkpoint, "crash", rebuild from scratch, resume, 3 epochs."""
+    epochs, per_epoch = 6, math.ceil(len(X) / 64)
+
+    def build(seed: int):
+        seed_everything(seed)
+        model = mlp(seed, dropout=0.2)
+        opt = AdamW(model.parameters(), lr=1e-2)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine_lr(s, 1.0, per_epoch, epochs * per_epoch))
+        loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True)  # shuffles with torch's global generator
+        return model, opt, sched, loader
+
+    def run(model, opt, sched, loader, epoch_range):
+        for _ in epoch_range:
+            train_one_epoch(model, loader, F.cross_entropy, opt, sched)
+
+    a = build(0)
+    run(*a, range(epochs))
+    b = build(0)
+    run(*b, range(3))
+    save_checkpoint(folder / "latest.pt", *b[:3], epoch=3)
+    del b  # the process "dies" here
+    results = {}
+    for restore_rng in (True, False):
+        c = build(1234)  # a new process: other seeds, a fresh model
+        info = load_checkpoint(folder / "latest.pt", *c[:3], restore_rng=restore_rng)
+        run(*c, range(info["epoch"], epochs))
+        same = all(torch.equal(p, q) for p, q in zip(c[0].parameters(), a[0].parameters()))
+        gap = max((p - q).abs().max().item() for p, q in zip(c[0].parameters(), a[0].parameters()))
+        state_same = all(
+            torch.equal(torch.as_tensor(s1[k]), torch.as_tensor(s2[k]))
+            for s1, s2 in zip(c[1].state_dict()["state"].values(), a[1].state_dict()["state"].values()) for k in s1
+        )
+        results[restore_rng] = [f"3 + resume (restore_rng={restore_rng}) + 3", same, f"{gap:.1e}", state_same]
+    print(f"\nresume after interruption: AdamW + warm-up/cosine + dropout 0.2 + shuffled batches, {epochs} epochs of "
+          f"{per_epoch} steps, vs the same {epochs} epochs uninterrupted")
+    table(["run", "params bit-identical", "max |param diff|", "optimizer state identical"], list(results.values()))
+
+    # A crash in the middle of writing the next checkpoint.
+    real_save = torch.save
+
+    def dies_half_way(obj, f, *args, **kwargs):
+        buf = io.BytesIO()
+        real_save(obj, buf)
+        data = buf.getvalue()[: len(buf.getvalue()) // 2]
+        if isinstance(f, (str, os.PathLike)):
+            Path(f).write_bytes(data)
+        else:
+            f.write(data)
+        raise OSError(28, "No space left on device (simulated)")
+
+    model, opt, sched, _ = build(7)
+    rows = []
+    torch.save = dies_half_way
+    try:
+        with contextlib.suppress(OSError):
+            save_checkpoint(folder / "latest.pt", model, opt, sched, epoch=4)
+        with contextlib.suppress(OSError):
+            torch.save({"epoch": 4}, folder / "naive.pt")
+    finally:
+        torch.save = real_save
+    info = load_checkpoint(folder / "latest.pt", model, opt, sched, restore_rng=False)
+    rows.append(["save_checkpoint (temp file, fsync, os.replace)", f"loads, epoch {info['epoch']} (the previous one)"])
+    try:
+        torch.load(folder / "naive.pt", weights_only=True)
+        rows.append(["torch.save straight onto the path", "loads"])
+    except Exception as err:  # noqa: BLE001 - whatever a truncated file raises
+        rows.append(["torch.save straight onto the path", f"{type(err).__name__} on load: the file is truncated"])
+    print(f"\na crash half-way through writing the next checkpoint; the folder then holds {sorted(p.name for p in folder.iterdir())}:")
+    table(["writer", "latest file afterwards"], rows)
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    torch.save({"numpy_rng": np.random.get_state()}, buf)
+    buf.seek(0)
+    try:
+        torch.load(buf, weights_only=True)
+        verdict = "loads"
+    except Exception as err:  # noqa: BLE001
+        verdict = f"{type(err).__name__}"
+    buf = io.BytesIO()
+    torch.save({"rng": get_rng_state()}, buf)
+    buf.seek(0)
+    torch.load(buf, weights_only=True)
+    print(f"torch.load(weights_only=True) of np.random.get_state() saved as is: {verdict}; of get_rng_state() (tensors "
+          "and plain values): loads")
+
+
+# ---------------------------------------------------------------------------------------------
+# The optimizer olympics
+# ---------------------------------------------------------------------------------------------
+
+
+def olympics(X, y, Xv, yv, epochs: int, threshold: float, seeds: tuple[int, ...], range_lrs: dict[str, float]):
+    section("The optimizer olympics")
+    per_epoch = math.ceil(len(X) / 64)
+    total = epochs * per_epoch
+
+    def lambda_lr(opt, fn):
+        return torch.optim.lr_scheduler.LambdaLR(opt, fn)
+
+    contestants = {
+        "SGD lr=0.1": lambda p: (SGD(p, lr=0.1), None),
+        "SGD momentum=0.9 lr=0.05": lambda p: (SGD(p, lr=0.05, momentum=0.9), None),
+        "SGD Nesterov 0.9 lr=0.05": lambda p: (SGD(p, lr=0.05, momentum=0.9, nesterov=True), None),
+        "RMSprop lr=1e-3": lambda p: (RMSprop(p, lr=1e-3), None),
+        "Adam lr=1e-2": lambda p: (Adam(p, lr=1e-2), None),
+        "AdamW lr=1e-2 wd=1e-2": lambda p: (AdamW(p, lr=1e-2, weight_decay=1e-2), None),
+        "Adam 1e-2 + warm-up/cosine": lambda p: (lambda o: (o, lambda_lr(o, lambda s: warmup_cosine_lr(
+            min(s, total), 1.0, total // 10, total))))(Adam(p, lr=1e-2)),
+    }
+    for rule, peak in range_lrs.items():
+        contestants[f"SGD 0.9 + one-cycle max {peak:.2g} ({rule})"] = lambda p, peak=peak: (lambda o: (o, lambda_lr(
+            o, lambda s: one_cycle_lr(min(s, total - 1), peak, total) / peak)))(SGD(p, lr=peak, momentum=0.9))
+    val = DataLoader(TensorDataset(Xv, yv), batch_size=256)
+    curves: dict[str, list[float]] = {}
+    models: dict[str, nn.Module] = {}
+    rows = []
+    for name, make in contestants.items():
+        finals, accs, reached = [], [], []
+        for seed in seeds:
+            model = mlp(seed)
+            opt, sched = make(model.parameters())
+            train = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(seed))
+            hist = fit(model, train, val, F.cross_entropy, opt, epochs, sched, metrics={"accuracy": accuracy})
+            finals.append(hist["val_loss"][-1])
+            accs.append(hist["val_accuracy"][-1])
+            first = next((e + 1 for e, v in enumerate(hist["val_loss"]) if v < threshold), None)
+            if first is not None:
+                reached.append(first * per_epoch)
+            if seed == seeds[0]:
+                curves[name], models[name] = hist["val_loss"], model
+        steps = f"{statistics.median(reached):.0f}" if len(reached) == len(seeds) else f"{len(reached)}/{len(seeds)} runs"
+        rows.append([name, f"{statistics.fmean(finals):.3f}", f"{min(finals):.3f}-{max(finals):.3f}",
+                     f"{statistics.fmean(accs):.3f}", steps])
+    print(f"3 spiral arms (600 training points, 300 validation), MLP 2-64-64-3 (ReLU), batch 64, {epochs} epochs = "
+          f"{total} steps, seeds {list(seeds)} (initialisation and shuffling):")
+    table(["optimizer (and schedule)", "final val loss (mean)", "min-max", "val accuracy (mean)",
+           f"steps to val loss < {threshold} (median)"], rows)
+    return curves, models
+
+
+def save_plots(curves, schedules, finder, per_epoch: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = output_dir(LAB_DIR)
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, losses in curves.items():
+        ax.plot([(e + 1) * per_epoch for e in range(len(losses))], losses, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("validation cross-entropy")
+    ax.set_title("Optimizer olympics (seed 0)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out_dir / "lab3_olympics_loss.png", dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, lrs in schedules.items():
+        ax.plot(lrs, label=name)
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    ax.set_title("Schedules")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_dir / "lab3_schedules.png", dpi=120)
+    plt.close(fig)
+
+    lrs, losses, best, low = finder
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(lrs, losses)
+    ax.axvline(best, color="k", ls="--", lw=1, label=f"steepest descent, lr {best:.2g}")
+    ax.axvline(low, color="tab:green", ls=":", lw=1.5, label=f"minimum / 10, lr {low:.2g}")
+    ax.set_ylim(0.9 * min(losses), 1.3 * losses[0])
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("smoothed training loss")
+    ax.set_title("Learning-rate range test (SGD, momentum 0.9)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_dir / "lab3_lr_range_test.png", dpi=120)
+    plt.close(fig)
+    print(f"\nplots saved: {', '.join(str(out_dir / n) for n in ('lab3_olympics_loss.png', 'lab3_schedules.png', 'lab3_lr_range_test.png'))}")
+
+
+def main() -> None:
+    seed_everything(0)
+    # The models here are tiny (64-wide layers): on a CPU, one thread beats several, whose start-up
+    # and synchronisation cost more than the arithmetic, badly so on a busy machine.
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    print(f"Lab 1.3 training loop | {describe_machine()} | device {DEVICE}")
+    X, y = spirals(0, 200)
+    Xv, yv = spirals(1, 100)
+    X, y, Xv, yv = X.to(DEVICE), y.to(DEVICE), Xv.to(DEVICE), yv.to(DEVICE)
+    epochs, per_epoch = 60, math.ceil(len(X) / 64)
+
+    demo_losses()
+    demo_optimizers()
+    schedules = demo_schedules(epochs * per_epoch)
+    finder = demo_range_test(X, y)
+    demo_clipping_and_early_stopping()
+    with tempfile.TemporaryDirectory() as tmp:
+        resume_demo(X, y, Path(tmp))
+
+    range_lrs = {"range test: steepest": finder[2], "range test: minimum / 10": finder[3]}
+    curves, models = olympics(X, y, Xv, yv, epochs, threshold=0.2, seeds=(0, 1, 2), range_lrs=range_lrs)
+
+    section("Three silent surprises, measured")
+    model = models["SGD lr=0.1"]
+    val = DataLoader(TensorDataset(Xv, yv), batch_size=256)  # batches of 256 and 44
+    model.eval()
+    with torch.no_grad():
+        means = [F.cross_entropy(model(xb), yb).item() for xb, yb in val]
+    print(f"unequal batches (256 and 44): the olympics' 'SGD lr=0.1' model (seed 0) has validation loss "
+          f"{evaluate(model, val, F.cross_entropy)['loss']:.4f} per sample (evaluate); the mean of the 2 batch means is "
+          f"{statistics.fmean(means):.4f}")
+    snapshot = model.state_dict()
+    with torch.no_grad():
+        model[0].weight.add_(1.0)
+    print(f"model.state_dict() is not a copy: after changing the weights in place, the 'snapshot' still equals the "
+          f"model: {torch.equal(snapshot['0.weight'], model[0].weight)}")
+    p1 = nn.Parameter(torch.zeros(3))
+    o1 = torch.optim.SGD([p1], lr=0.1, momentum=0.9)
+    p1.grad = torch.ones(3)
+    o1.step()
+    p2 = nn.Parameter(p1.detach().clone())
+    o2 = torch.optim.SGD([p2], lr=0.1, momentum=0.9)
+    o2.load_state_dict(o1.state_dict())
+    shared_buf = o2.state[p2]["momentum_buffer"].data_ptr() == o1.state[p1]["momentum_buffer"].data_ptr()
+    print(f"o2.load_state_dict(o1.state_dict()) (same dtype and device): o2's momentum buffer is o1's own memory: {shared_buf}")
+    save_plots(curves, schedules, finder, per_epoch)
+    print(f"done in {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
