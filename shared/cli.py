@@ -39,7 +39,7 @@ def cmd_test_lab(lab_name: str, target: str, exercise: int | None) -> int:
         return 2
     args = [str(lab.test_file.relative_to(REPO_ROOT)), "-q"]
     if exercise is None:
-        args += ["--tb=no", "-rN"]  # the scoreboard says what failed; EX=N shows the tracebacks
+        args += ["--tb=no", "-rs"]  # the scoreboard says what failed (and -rs why a test was skipped); EX=N shows tracebacks
     else:
         args += ["--exercise", str(exercise), "--tb=short"]
     print(f"Grading {lab.rel}/{'exercises' if target == 'exercises' else 'solution'}/"

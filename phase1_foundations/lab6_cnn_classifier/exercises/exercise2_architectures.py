@@ -1,0 +1,129 @@
+# Exercise stub generated from solution/exercise2_architectures.py by `make stubs` [fingerprint 81bb27e16c57]
+"""Exercise 2: CNN architectures. LeNet, ResNet basic and bottleneck blocks, a small ResNet, costs.
+
+LeNet (LeCun et al. 1998) is convolution, pooling, convolution, pooling, then fully connected
+layers. ResNet (He et al. 2016) adds the input of each block back to its output, so every block
+only has to learn a *residual* correction, and gradients have a path that skips the block.
+You build both, then count what they cost: parameters and floating-point operations.
+
+Conventions used by the rest of the lab (exercise 4 relies on them):
+* every activation is a module attribute (``self.act``), never a bare ``F.relu`` call, so that it
+  can be swapped;
+* a residual block keeps its shortcut in ``self.shortcut``: ``nn.Identity()`` when shapes match,
+  a projection (1x1 convolution with the block's stride, then BatchNorm) when they do not, and
+  ``None`` when the block has no skip connection at all (then the block is a plain stack).
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab6_cnn_classifier EX=2
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+import torch.nn as nn
+
+
+class LeNet(nn.Module):
+    """LeNet-style classifier: [conv 5x5 (pad 2) -> act -> max-pool 2] x 2 -> flatten -> FC -> act -> FC.
+
+    Channels 6 then 16 (as in LeNet-5), hidden width ``hidden``. Input (N, in_channels, S, S) with S
+    divisible by 4; output logits (N, num_classes). Attributes: ``conv1``, ``conv2``, ``fc1``, ``fc2``,
+    ``act`` (one activation module, reused), ``pool``.
+    """
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, hidden: int = 84):
+        super().__init__()
+        # TODO: padding 2 keeps a 5x5 convolution's output the size of its input; each pool halves it.
+        # TODO: after two pools a 16-channel map of (S/4) x (S/4) is flattened into fc1.
+        raise NotImplementedError("Exercise 2.1: implement LeNet.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (N, C, S, S) -> logits (N, num_classes)."""
+        # TODO: conv1, act, pool, conv2, act, pool, flatten from dim 1, fc1, act, fc2.
+        raise NotImplementedError("Exercise 2.2: implement LeNet.forward")
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block: conv3x3(stride) -> BN -> act -> conv3x3 -> BN, plus the shortcut, then act.
+
+    Attributes: ``conv1``, ``bn1``, ``conv2``, ``bn2``, ``act``, ``shortcut`` (see the module docstring;
+    with ``skip=False`` it is ``None``). Convolutions have no bias (BatchNorm follows them).
+    x: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, skip: bool = True,
+                 activation: Callable[[], nn.Module] = nn.ReLU):
+        super().__init__()
+        # TODO: padding 1 keeps 3x3 convolutions size-preserving; only conv1 carries the stride.
+        # TODO: the shortcut must produce the residual branch's shape: identity when stride == 1 and
+        # TODO: the channels match, else nn.Sequential(1x1 conv with that stride, no bias; BatchNorm2d).
+        raise NotImplementedError("Exercise 2.3: implement BasicBlock.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # TODO: out = bn2(conv2(act(bn1(conv1(x))))); add shortcut(x) unless it is None; act at the end.
+        raise NotImplementedError("Exercise 2.4: implement BasicBlock.forward")
+
+
+class Bottleneck(nn.Module):
+    """ResNet bottleneck block: 1x1 (in -> width) -> 3x3 (width, stride) -> 1x1 (width -> width * 4), BN after each.
+
+    act after the first two BNs and after the addition; output channels ``width * expansion``.
+    Attributes: ``conv1, bn1, conv2, bn2, conv3, bn3, act, shortcut`` (rules as in :class:`BasicBlock`).
+    x: (N, in_channels, H, W) -> (N, width * expansion, ceil(H / stride), ceil(W / stride)).
+    """
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, width: int, stride: int = 1, skip: bool = True,
+                 activation: Callable[[], nn.Module] = nn.ReLU):
+        super().__init__()
+        # TODO: same pattern as BasicBlock with three convolutions; the stride sits on the 3x3 one
+        # TODO: (the "ResNet v1.5" placement torchvision uses).
+        raise NotImplementedError("Exercise 2.5: implement Bottleneck.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # TODO: three conv-BN pairs with act between them, then the shortcut and a final act.
+        raise NotImplementedError("Exercise 2.6: implement Bottleneck.forward")
+
+
+class SmallResNet(nn.Module):
+    """A small ResNet of :class:`BasicBlock` stages for small images.
+
+    stem: conv3x3 (in_channels -> widths[0], stride 1, no bias) -> BN -> act; then one stage per
+    entry of ``widths`` with ``blocks_per_stage`` blocks each, the first block of every stage but the
+    first having stride 2; then global average pooling, flatten and ``fc`` (Linear to num_classes).
+    Attributes: ``stem`` (nn.Sequential), ``stages`` (nn.Sequential of nn.Sequential), ``pool``, ``fc``.
+    x: (N, in_channels, H, W) -> logits (N, num_classes).
+    """
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 10, widths: Sequence[int] = (16, 32, 64),
+                 blocks_per_stage: int = 1, skip: bool = True, activation: Callable[[], nn.Module] = nn.ReLU):
+        super().__init__()
+        # TODO: keep track of the current channel count while adding stages; pass skip and activation
+        # TODO: down to every BasicBlock. nn.AdaptiveAvgPool2d(1) is global average pooling.
+        raise NotImplementedError("Exercise 2.7: implement SmallResNet.__init__")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # TODO: stem, stages, pool, flatten, fc.
+        raise NotImplementedError("Exercise 2.8: implement SmallResNet.forward")
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of scalar parameters of ``model`` (only those with requires_grad when ``trainable_only``)."""
+    # TODO: sum p.numel() over model.parameters() (parameters shared between modules are listed once).
+    raise NotImplementedError("Exercise 2.9: implement count_parameters")
+
+
+def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """Floating-point operations of one forward pass of ``model`` on an input of ``input_shape``.
+
+    Counts the convolutions (every ``nn.Conv2d``) and matrix products (every ``nn.Linear``) only,
+    2 FLOPs per multiply-accumulate, biases, BatchNorm, activations and pooling ignored: the
+    convention of ``torch.utils.flop_counter.FlopCounterMode``, whose total this must equal.
+    ``input_shape`` includes the batch dimension, e.g. (1, 3, 32, 32).
+    """
+    # TODO: run one forward pass on zeros with forward hooks on every Conv2d and Linear: a hook
+    # TODO: sees the module and its output, which gives the number of output elements.
+    # TODO: a Conv2d output element costs (C_in / groups) * kH * kW multiply-accumulates;
+    # TODO: a Linear output element costs in_features. Remove the hooks afterwards.
+    raise NotImplementedError("Exercise 2.10: implement count_flops")

@@ -1,0 +1,65 @@
+# Exercise stub generated from solution/exercise5_transfer.py by `make stubs` [fingerprint 4323ea77544a]
+"""Exercise 5: transfer learning and interpretation. Freeze, replace the head, Grad-CAM.
+
+A network trained on one task has features (edges, corners, blobs) that another task can reuse.
+Three regimes: train only a new head on frozen features (linear probing), fine-tune everything
+from the pretrained weights, or train from scratch. Grad-CAM (Selvaraju et al. 2017) then asks a
+trained network *where* it looked: it weighs the feature maps of a convolutional layer by how
+much the class score depends on them.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab6_cnn_classifier EX=5
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision.ops import FrozenBatchNorm2d
+
+
+def replace_head(model: nn.Module, num_classes: int, head: str = "fc") -> nn.Linear:
+    """Replace the ``nn.Linear`` attribute named ``head`` by a fresh Linear with the same in_features.
+
+    The new layer has ``num_classes`` outputs, is on the old one's device and dtype, and is returned.
+    Modifies ``model`` in place.
+    """
+    # TODO: read getattr(model, head).in_features, build nn.Linear, move it with .to(device, dtype), setattr.
+    raise NotImplementedError("Exercise 5.1: implement replace_head")
+
+
+def freeze_backbone(model: nn.Module, head: str = "fc") -> int:
+    """Freeze every parameter of ``model`` except those of the submodule named ``head``; return the trainable count.
+
+    Frozen parameters get ``requires_grad = False``; the head's get ``True``. Every ``nn.BatchNorm2d``
+    outside the head is replaced, in place, by a ``torchvision.ops.FrozenBatchNorm2d`` with the same
+    statistics, affine values and eps, so the backbone normalises with its running statistics and never
+    updates them, even after ``model.train()`` (torchvision's detection models freeze their backbones the
+    same way). The count returned is that of the parameters still requiring gradients.
+    """
+    # TODO: requires_grad_(False) on everything, then requires_grad_(True) on getattr(model, head).
+    # TODO: requires_grad is not enough for BatchNorm: in train mode it normalises with the batch's statistics
+    # TODO: and updates its running ones. Walk the parents (model.modules(), then parent.named_children()),
+    # TODO: and setattr(parent, name, frozen) for each backbone BatchNorm2d, where frozen is a
+    # TODO: FrozenBatchNorm2d(num_features, eps) moved to the BN's device and dtype, whose buffers weight, bias,
+    # TODO: running_mean and running_var you fill with copy_ from the BN.
+    raise NotImplementedError("Exercise 5.2: implement freeze_backbone")
+
+
+def grad_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Grad-CAM heatmaps of ``model`` for inputs x: (N, C, H, W) at convolutional ``layer`` (a submodule).
+
+    With A the layer's output (N, K, h, w) and y_c the logit of the target class (``target``: (N,)
+    class indices; default: each image's predicted class):
+        alpha_k = mean over (h, w) of d y_c / d A_k;   cam = ReLU(sum_k alpha_k * A_k)   (N, h, w),
+    then bilinearly upsampled to (H, W) (align_corners=False) and divided by each map's maximum, so
+    every map lies in [0, 1] with maximum 1 (an all-zero map stays zero). Returns (N, H, W), detached.
+    Runs the model in eval mode, restores its mode, leaves no hooks and no .grad behind.
+    """
+    # TODO: a forward hook on `layer` captures its output A; torch.autograd.grad(score, A) gives the
+    # TODO: gradient without touching any parameter's .grad. score = logits.gather(1, target[:, None]).sum():
+    # TODO: summing over the batch is fine because image i's score depends on image i's A only (eval mode).
+    # TODO: then alpha = grads.mean((2, 3), keepdim=True), cam = relu((alpha * A).sum(1)), F.interpolate
+    # TODO: (needs a channel dim), and divide by amax over (1, 2) clamped away from 0.
+    raise NotImplementedError("Exercise 5.3: implement grad_cam")

@@ -1,0 +1,125 @@
+"""Exercise 1: convolution by hand. im2col (unfold) turns a convolution into one matrix product.
+
+A 2-D convolution slides a (C_in/groups, kH, kW) filter over the input; every output pixel is a dot
+product between the filter and the patch under it. Gathering every patch into a column
+(``torch.nn.functional.unfold``, "im2col") turns the whole layer into a single matrix product
+with the (C_out, C_in/groups * kH * kW) weight matrix. This file makes you write that, plus the
+two calculators every CNN designer uses: output size and receptive field.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab6_cnn_classifier EX=1
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+
+IntPair = Union[int, tuple[int, int]]
+
+
+def _pair(v: IntPair) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Length of a convolution's output along one spatial axis (PyTorch's convention: floor).
+
+    ``size`` is the input length, the other arguments as in ``torch.nn.Conv2d`` for that axis.
+    Must equal ``F.conv2d(...).shape[-1]`` for every valid combination. Raises ValueError when the
+    (dilated) kernel does not fit in the padded input.
+    """
+    # BEGIN SOLUTION
+    # TODO: a kernel of size k with dilation d spans d * (k - 1) + 1 input pixels.
+    # TODO: the padded input has size + 2 * padding pixels; count how many start positions,
+    # TODO: `stride` apart, leave the whole span inside it (floor division, plus one).
+    span = dilation * (kernel_size - 1) + 1
+    padded = size + 2 * padding
+    if span > padded:
+        raise ValueError(f"a kernel spanning {span} pixels does not fit in a padded input of {padded}")
+    return (padded - span) // stride + 1
+    # END SOLUTION
+
+
+def receptive_field(layers: Sequence[tuple[int, int, int]]) -> int:
+    """Receptive field, in input pixels along one axis, of one output unit of a stack of layers.
+
+    ``layers``: ``(kernel_size, stride, dilation)`` per layer, first layer first (a pooling layer
+    counts as a layer with its kernel and stride, dilation 1). An empty stack sees 1 pixel.
+    Example: two 3x3 stride-1 convolutions see 5 pixels; 3x3 conv, 2x2 pool (stride 2), 3x3
+    conv see 3 + 1 + 2 * 2 = 8.
+    """
+    # BEGIN SOLUTION
+    # TODO: keep two numbers while walking the stack: the receptive field r so far, and the
+    # TODO: "jump" j, the distance in input pixels between two neighbouring units of the current layer.
+    # TODO: a layer with kernel k and dilation d grows r by d * (k - 1) * j; then j is multiplied by its stride.
+    r, j = 1, 1
+    for k, s, d in layers:
+        r += d * (k - 1) * j
+        j *= s
+    return r
+    # END SOLUTION
+
+
+def conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: Optional[torch.Tensor] = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    groups: int = 1,
+) -> torch.Tensor:
+    """2-D convolution (cross-correlation, as in deep learning), same contract as ``F.conv2d``.
+
+    x: (N, C_in, H, W); weight: (C_out, C_in // groups, kH, kW); bias: (C_out,) or None.
+    stride, padding, dilation: an int or an (h, w) pair; padding is zeros on both sides.
+    Returns (N, C_out, H_out, W_out) with H_out, W_out as in :func:`conv_output_size`.
+    Differentiable with respect to x, weight and bias through autograd (no custom backward).
+    Must not call ``F.conv2d``, ``torch.conv2d`` or ``nn.Conv2d``: build it from ``F.unfold``
+    and a matrix product.
+    """
+    # BEGIN SOLUTION
+    # TODO: F.unfold(x, kernel_size, dilation=..., padding=..., stride=...) returns
+    # TODO: (N, C_in * kH * kW, L) with L = H_out * W_out patches, channel-major like the weight.
+    # TODO: without groups: weight.view(C_out, -1) @ cols gives (N, C_out, L); add the bias, reshape.
+    # TODO: with groups: split the C_in * kH * kW rows into `groups` blocks of (C_in/groups) * kH * kW
+    # TODO: rows and the C_out filters into `groups` blocks; multiply block g with block g (einsum or
+    # TODO: a batched matmul), then put the groups back side by side along the channel axis.
+    n, c_in, h, w = x.shape
+    c_out, c_per_group, kh, kw = weight.shape
+    if c_in != c_per_group * groups or c_out % groups != 0:
+        raise ValueError(
+            f"x has {c_in} channels and weight {tuple(weight.shape)} with groups={groups}: "
+            f"need C_in == weight.shape[1] * groups and C_out divisible by groups"
+        )
+    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
+    h_out = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
+    w_out = conv_output_size(w, kw, stride[1], padding[1], dilation[1])
+    cols = F.unfold(x, (kh, kw), dilation=dilation, padding=padding, stride=stride)  # (N, C_in*kh*kw, L)
+    cols = cols.view(n, groups, c_per_group * kh * kw, h_out * w_out)
+    wmat = weight.reshape(groups, c_out // groups, c_per_group * kh * kw)
+    out = torch.einsum("gok,ngkl->ngol", wmat, cols).reshape(n, c_out, h_out, w_out)
+    if bias is not None:
+        out = out + bias.view(1, c_out, 1, 1)
+    return out
+    # END SOLUTION
+
+
+def conv_as_matrix(weight: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The dense matrix of a stride-1, unpadded, single-group convolution on (C_in, height, width) inputs.
+
+    weight: (C_out, C_in, kH, kW). Returns M of shape (C_out * H_out * W_out, C_in * height * width)
+    such that ``M @ x.reshape(-1) == conv2d(x[None], weight).reshape(-1)`` for every x of shape
+    (C_in, height, width): the convolution as the sparse, weight-shared matrix the README describes.
+    """
+    # BEGIN SOLUTION
+    # TODO: a linear map's matrix has, as column i, the map applied to the i-th basis vector.
+    # TODO: push the identity through the convolution as a batch of C_in * height * width
+    # TODO: one-hot images, then lay the outputs out as columns.
+    c_in = weight.shape[1]
+    eye = torch.eye(c_in * height * width, dtype=weight.dtype, device=weight.device)
+    basis = eye.view(-1, c_in, height, width)
+    out = conv2d(basis, weight)  # (D_in, C_out, H_out, W_out)
+    return out.reshape(out.shape[0], -1).T.contiguous()
+    # END SOLUTION
