@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_optimizers.py by `make stubs` [fingerprint 8a84fb68095c]
+# Exercise stub generated from solution/exercise2_optimizers.py by `make stubs` [fingerprint c92eb5f484fe]
 """Exercise 2: optimizers from their papers: SGD (momentum, Nesterov), RMSprop, Adam, AdamW.
 
 Each optimizer is a ``torch.optim.Optimizer`` subclass, so everything built on that class works
@@ -70,9 +70,10 @@ class SGD(torch.optim.Optimizer):
                 loss = closure()
         # TODO: loop over self.param_groups, read lr, momentum, ... from the group, then over
         # TODO: group["params"], skipping p whose p.grad is None.
-        # TODO: weight decay: d = p.grad.add(p, alpha=wd) (a new tensor: never modify p.grad itself).
-        # TODO: momentum buffer in self.state[p]: on the first step a detached clone of d, afterwards
-        # TODO: buf.mul_(momentum).add_(d, alpha=1 - dampening), in place so the state keeps it.
+        # TODO: weight decay: g = p.grad.add(p, alpha=wd) (a new tensor: never modify p.grad itself).
+        # TODO: momentum buffer b in self.state[p]: on the first step a detached clone of g, afterwards
+        # TODO: b.mul_(momentum).add_(g, alpha=1 - dampening), in place so the state keeps it.
+        # TODO: the direction d is g + momentum * b with nesterov, else b (just g without momentum);
         # TODO: finally p.add_(d, alpha=-lr).
         raise NotImplementedError("Exercise 2.2: implement SGD.step")
         return loss

@@ -81,9 +81,10 @@ class SGD(torch.optim.Optimizer):
         # BEGIN SOLUTION
         # TODO: loop over self.param_groups, read lr, momentum, ... from the group, then over
         # TODO: group["params"], skipping p whose p.grad is None.
-        # TODO: weight decay: d = p.grad.add(p, alpha=wd) (a new tensor: never modify p.grad itself).
-        # TODO: momentum buffer in self.state[p]: on the first step a detached clone of d, afterwards
-        # TODO: buf.mul_(momentum).add_(d, alpha=1 - dampening), in place so the state keeps it.
+        # TODO: weight decay: g = p.grad.add(p, alpha=wd) (a new tensor: never modify p.grad itself).
+        # TODO: momentum buffer b in self.state[p]: on the first step a detached clone of g, afterwards
+        # TODO: b.mul_(momentum).add_(g, alpha=1 - dampening), in place so the state keeps it.
+        # TODO: the direction d is g + momentum * b with nesterov, else b (just g without momentum);
         # TODO: finally p.add_(d, alpha=-lr).
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
