@@ -258,16 +258,22 @@ class TestMixedPrecision:
         ex = lab.exercise(3)
         model, x, y = tiny_model(), torch.randn(16, 8), torch.randn(16, 1)
         ref = copy.deepcopy(model)
+        for p in model.parameters():  # stale gradients from an earlier step: the step must clear them
+            p.grad = torch.full_like(p, 7.0)
         scaler = torch.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=1)
-        ex.autocast_train_step(model, torch.optim.SGD(model.parameters(), lr=0.1), x, y, F.mse_loss, scaler=scaler)
+        loss = ex.autocast_train_step(model, torch.optim.SGD(model.parameters(), lr=0.1), x, y, F.mse_loss, scaler=scaler)
         assert scaler.get_scale() == 2048.0, f"after one clean step with growth_interval=1 the GradScaler's scale is {scaler.get_scale()}; expected 2048 (scaler.update() not called?)"
         ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1)
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = F.mse_loss(ref(x), y)
-        loss.backward()
+            ref_loss = F.mse_loss(ref(x), y)
+        ref_loss.backward()
         ref_opt.step()
+        assert isinstance(loss, float) and math.isclose(loss, ref_loss.item(), rel_tol=1e-5), (
+            f"with a scaler, autocast_train_step returned {loss!r}; it should return the unscaled loss, {ref_loss.item():.6g}"
+        )
         for p, q in zip(model.parameters(), ref.parameters()):
-            close(p, q, "a scaled step must update the weights as an unscaled one does", atol=1e-5, rtol=1e-4)
+            close(p, q, "a scaled step must update the weights as an unscaled one does (starting from zeroed gradients)",
+                  atol=1e-5, rtol=1e-4)
 
     def test_loss_scaler_follows_gradscaler_on_a_scripted_overflow_pattern(self):
         ex = lab.exercise(3)
@@ -385,6 +391,8 @@ class TestMemory:
             ("x * x saves x (twice: one piece of memory)", lambda t: t * t, 400),
             ("(x * 2).sum() saves nothing", lambda t: (t * 2).sum(), 0),
             ("torch.tanh(x.view(10, 10)) saves its output", lambda t: torch.tanh(t.view(10, 10)), 400),
+            ("(x * 1.0)[:10].sin() saves a 10-element view, which keeps all 400 bytes of its storage alive",
+             lambda t: (t * 1.0)[:10].sin(), 400),
         ]
         for what, fn, want in cases:
             got = ex.saved_tensor_bytes(fn, x)

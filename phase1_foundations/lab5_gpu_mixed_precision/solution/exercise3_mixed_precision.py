@@ -4,8 +4,8 @@ A binary floating-point format with ``e`` exponent bits and ``m`` stored mantiss
 normal numbers ``(1 + f / 2^m) * 2^(E - bias)`` with ``bias = 2^(e-1) - 1``; the all-ones exponent
 is reserved for inf/NaN and the all-zeros exponent for zero and subnormals. The exponent bits set
 the *range*, the mantissa bits the *precision*. float16 (e=5, m=10) is precise but overflows past
-65504 and flushes gradients below about 6e-8 to zero; bfloat16 (e=8, m=7) has float32's range
-with a coarser grid.
+65504 and rounds gradients below about 3e-8 (2^-25, half its smallest subnormal) to zero; bfloat16
+(e=8, m=7) has float32's range with a coarser grid.
 
 Autocast runs chosen operations (matmuls, convolutions) in the low-precision type while the
 weights, the optimizer and precision-sensitive operations (reductions, softmax, losses) stay in
@@ -67,7 +67,7 @@ def autocast_train_step(
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     scaler: "DynamicLossScaler | torch.amp.GradScaler | None" = None,
 ) -> float:
-    """One mixed-precision training step; returns the loss as a Python float.
+    """One mixed-precision training step; returns the (unscaled) loss as a Python float.
 
     Zeroes the gradients, runs the forward pass and the loss under autocast for ``x``'s device
     type with :func:`autocast_dtype`'s type, then the backward pass and the optimizer step outside

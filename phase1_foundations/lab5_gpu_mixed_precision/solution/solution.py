@@ -208,7 +208,7 @@ def demo_mixed_precision(device: torch.device) -> None:
             scaler.update()
             seq.append(f"{scaler.get_scale():g}{'' if not torch.equal(before, w.detach()) else '(skip)'}")
         out[name] = seq
-    table(["step"] + [str(i) for i in range(len(pattern))],
+    table(["scale after update(), step"] + [str(i) for i in range(len(pattern))],
           [["overflow"] + [b or "-" for b in pattern]] + [[k] + v for k, v in out.items()])
 
     if device.type == "cuda":
