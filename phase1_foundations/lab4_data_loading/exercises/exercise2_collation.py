@@ -1,0 +1,102 @@
+# Exercise stub generated from solution/exercise2_collation.py by `make stubs` [fingerprint 2cfb85f20d92]
+"""Exercise 2: collation of variable-length sequences, and batching by length.
+
+The DataLoader's default ``collate_fn`` stacks the samples of a batch, which needs every sample
+to have the same shape. Sequences (sentences, audio, event logs) do not: they are padded to the
+longest one in the batch, and the model is told which positions are real (a mask) and how long
+each sequence is (lengths). Every padded position costs the same compute as a real one, so how
+samples are grouped into batches decides how much of the work is wasted.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab4_data_loading EX=2
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterator, Sequence
+
+import torch
+from torch.utils.data import Sampler
+
+
+def pad_collate(
+    batch: Sequence[tuple[torch.Tensor, int]],
+    padding_value: float = 0.0,
+    padding_side: str = "right",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Collate ``(sequence, label)`` samples of different lengths into padded tensors.
+
+    batch: B >= 1 pairs; sequence i has shape (L_i, *F) (the same trailing dims F and dtype for
+    all, L_i may be 0), label i is an int.
+    Returns ``(padded, lengths, mask, labels)``:
+        padded:  (B, T, *F), T = max L_i, the sequences' dtype; sequence i occupies the first L_i
+                 positions of row i with ``padding_side="right"``, the last L_i with "left";
+                 every other position holds ``padding_value``. Equal to
+                 ``pad_sequence(seqs, batch_first=True, padding_value=..., padding_side=...)``.
+        lengths: (B,) int64, the L_i
+        mask:    (B, T) bool, True exactly where padded holds a real element
+        labels:  (B,) int64
+    Raises ValueError for another ``padding_side``.
+    """
+    # TODO: find T, allocate the output once (new_full on the first sequence keeps its dtype
+    # TODO: and device) and copy each sequence into its row, at the front or the back.
+    # TODO: the mask needs no loop: compare torch.arange(T) (as a row) with lengths (as a
+    # TODO: column); for left padding, real positions are those >= T - L_i.
+    raise NotImplementedError("Exercise 2.1: implement pad_collate")
+
+
+def padding_waste(batches: Sequence[Sequence[int]], lengths: Sequence[int] | torch.Tensor) -> float:
+    """Fraction of the padded positions that are padding, over all ``batches``.
+
+    A batch of indices b is padded to (|b|, max_{i in b} lengths[i]), so
+        waste = 1 - sum_i lengths[i] / sum_b |b| * max_{i in b} lengths[i]   (over all batches).
+    0.0 when there is no position at all (no batch, or only empty sequences).
+    """
+    # TODO: per batch, its padded size is len(batch) * (longest length in it); add these up, and
+    # TODO: add up the real lengths; the waste is one minus their ratio.
+    raise NotImplementedError("Exercise 2.2: implement padding_waste")
+
+
+class BucketBatchSampler(Sampler[list[int]]):
+    """Batch sampler that puts sequences of similar length in the same batch.
+
+    Use it as ``DataLoader(ds, batch_sampler=BucketBatchSampler(lengths, 32), collate_fn=...)``.
+    One epoch, with n = len(lengths):
+      1. order the indices: ``torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))``
+         when ``shuffle``, else 0..n-1;
+      2. cut that order into pools of ``pool_batches * batch_size`` consecutive indices (the
+         last pool may be smaller);
+      3. inside each pool, sort the indices by length and cut them into batches of
+         ``batch_size`` (so only the very last batch of the epoch can be smaller);
+      4. with ``drop_last``, drop that last batch when it is smaller than ``batch_size``;
+      5. yield the batches (lists of ints), in a random order (drawn from the same generator)
+         when ``shuffle``, else in the order made.
+    Every index appears exactly once per epoch (except the dropped ones); ``len(sampler)`` is the
+    number of batches, the same as ``BatchSampler``'s. ``set_epoch(e)`` selects the epoch.
+    """
+
+    def __init__(self, lengths: Sequence[int] | torch.Tensor, batch_size: int, drop_last: bool = False,
+                 shuffle: bool = True, pool_batches: int = 50, seed: int = 0) -> None:
+        if batch_size < 1 or pool_batches < 1:
+            raise ValueError("batch_size and pool_batches must be at least 1")
+        self.lengths = torch.as_tensor(lengths, dtype=torch.int64)
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.shuffle = shuffle
+        self.pool_batches = pool_batches
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose order ``__iter__`` produces."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        # TODO: n // batch_size full batches, plus one partial batch unless drop_last or none is left.
+        raise NotImplementedError("Exercise 2.3: implement BucketBatchSampler.__len__")
+
+    def __iter__(self) -> Iterator[list[int]]:
+        # TODO: follow the numbered steps of the docstring. One torch.Generator seeded with
+        # TODO: seed + epoch draws both the permutation and the batch order.
+        # TODO: sorting inside a pool: torch.argsort(self.lengths[pool], stable=True) gives
+        # TODO: positions within the pool; map them back to dataset indices.
+        raise NotImplementedError("Exercise 2.4: implement BucketBatchSampler.__iter__")

@@ -1,0 +1,125 @@
+"""Exercise 3: samplers, which decide what a model sees and how often.
+
+A sampler yields dataset indices; the DataLoader batches them and the workers fetch them. Two
+jobs a sampler does in practice:
+  * rebalance classes: a long-tailed dataset seen in its natural frequencies teaches the model
+    mostly the head classes; ``WeightedRandomSampler`` draws index i with probability
+    proportional to a weight w_i you choose;
+  * shard for distributed training: each of N processes must see a different slice of the same
+    epoch's permutation, all slices the same length (a collective op waits for every process,
+    so one process with an extra batch hangs the job).
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab4_data_loading EX=3
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterator
+
+import torch
+from torch.utils.data import Sampler, WeightedRandomSampler
+
+
+def class_sampling_weights(labels: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    """Per-sample weights that make class c drawn with probability proportional to n_c^(1 - alpha).
+
+    labels: (N,) int64, values >= 0 (classes absent from labels are fine). n_c is the number of
+    samples of class c. Sample i gets w_i = n_{labels[i]}^(-alpha), and the weights are
+    normalised to sum to 1. Returns (N,) float64.
+    alpha = 0: every sample equally likely (classes at their natural frequency);
+    alpha = 1: every class equally likely (class-balanced);
+    alpha = 0.5: "square-root" sampling, in between.
+    """
+    # BEGIN SOLUTION
+    # TODO: count each class (torch.bincount), raise the counts to the power -alpha in float64,
+    # TODO: and index that per-class table with labels to get one weight per sample.
+    # TODO: why it works: class c holds n_c samples of weight n_c^(-alpha) each, total n_c^(1-alpha).
+    counts = torch.bincount(labels.long()).to(torch.float64)
+    per_sample = counts[labels.long()].pow(-alpha)
+    return per_sample / per_sample.sum()
+    # END SOLUTION
+
+
+def balanced_sampler(labels: torch.Tensor, alpha: float = 1.0, num_samples: int | None = None,
+                     generator: torch.Generator | None = None) -> WeightedRandomSampler:
+    """A ``WeightedRandomSampler`` over ``labels`` with :func:`class_sampling_weights`' weights.
+
+    Draws ``num_samples`` indices (default: N, one epoch's worth) with replacement, using
+    ``generator`` for its randomness.
+    """
+    # BEGIN SOLUTION
+    # TODO: without replacement, a rare class runs out of samples after n_c draws and the
+    # TODO: balance is lost; with it, rare samples repeat within an epoch (that is the point).
+    weights = class_sampling_weights(labels, alpha)
+    n = len(labels) if num_samples is None else num_samples
+    return WeightedRandomSampler(weights, num_samples=n, replacement=True, generator=generator)
+    # END SOLUTION
+
+
+class ShardingSampler(Sampler[int]):
+    """The indices that process ``rank`` of ``num_replicas`` reads in one epoch.
+
+    Yields exactly what ``torch.utils.data.DistributedSampler(range(dataset_len), num_replicas,
+    rank, shuffle, seed, drop_last)`` yields after ``set_epoch(epoch)``:
+      1. order: ``torch.randperm(dataset_len, generator=torch.Generator().manual_seed(seed + epoch))``
+         when ``shuffle``, else 0..dataset_len-1 (as a list);
+      2. make the length a multiple of ``num_replicas``: with ``drop_last`` cut the tail off;
+         otherwise append indices taken again from the start of the order (cycling through it
+         more than once if it is shorter than the padding needed);
+      3. this rank reads positions rank, rank + num_replicas, rank + 2 * num_replicas, ...
+    ``len(sampler)`` is the number of indices each rank yields. Raises ValueError unless
+    0 <= rank < num_replicas.
+    """
+
+    def __init__(self, dataset_len: int, num_replicas: int, rank: int, shuffle: bool = True,
+                 seed: int = 0, drop_last: bool = False) -> None:
+        if num_replicas < 1:
+            raise ValueError(f"num_replicas must be at least 1, got {num_replicas}")
+        self.dataset_len = dataset_len
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        self.epoch = 0
+        # BEGIN SOLUTION
+        # TODO: check the rank. Then decide how many indices each rank gets: with drop_last,
+        # TODO: floor(dataset_len / num_replicas); otherwise ceil(dataset_len / num_replicas).
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"rank must be in [0, {num_replicas - 1}], got {rank}")
+        if drop_last:
+            self.num_samples = dataset_len // num_replicas
+        else:
+            self.num_samples = math.ceil(dataset_len / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+        # END SOLUTION
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch: every rank must call it with the same value before iterating."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        # BEGIN SOLUTION
+        # TODO: the per-rank count decided in __init__.
+        return self.num_samples
+        # END SOLUTION
+
+    def __iter__(self) -> Iterator[int]:
+        # BEGIN SOLUTION
+        # TODO: build the full padded (or cut) list first, the same on every rank, then take
+        # TODO: this rank's strided slice [rank::num_replicas].
+        # TODO: padding: indices += indices[:pad] is enough only when pad <= len(indices); the
+        # TODO: general case repeats the whole list ceil(pad / len) times before cutting.
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed + self.epoch)
+            indices = torch.randperm(self.dataset_len, generator=g).tolist()
+        else:
+            indices = list(range(self.dataset_len))
+        if self.drop_last:
+            indices = indices[: self.total_size]
+        else:
+            pad = self.total_size - len(indices)
+            if pad > 0:
+                indices += (indices * math.ceil(pad / len(indices)))[:pad]
+        return iter(indices[self.rank: self.total_size: self.num_replicas])
+        # END SOLUTION

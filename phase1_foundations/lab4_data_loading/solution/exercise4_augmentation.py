@@ -1,0 +1,186 @@
+"""Exercise 4: augmentation on batches, Mixup and CutMix, and test-time augmentation.
+
+Augmentations here work on a whole batch of images (B, C, H, W) at once, as they would on a GPU
+after the copy, while every image still gets its own random draw. All randomness comes from an
+explicit ``torch.Generator``, so a run can be replayed exactly: two calls with generators seeded
+the same way return the same result.
+
+Mixup and CutMix blend two samples and their labels. Labels are probability rows (B, K): one-hot
+rows for hard labels, any rows summing to 1 for soft ones.
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab4_data_loading EX=4
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def random_crop_with_padding(images: torch.Tensor, padding: int, generator: torch.Generator,
+                             padding_mode: str = "constant") -> torch.Tensor:
+    """Pad every image by ``padding`` pixels on each side, then cut a random (H, W) window out.
+
+    images: (B, C, H, W) float. Padding as ``F.pad(images, (p, p, p, p), mode=padding_mode)``
+    (zeros for "constant"; "reflect" mirrors the border). Each image gets its own offset
+    (dy, dx), drawn uniformly from {0, ..., 2p} x {0, ..., 2p} with ``generator``:
+    out[b] = padded[b, :, dy:dy + H, dx:dx + W]. Returns (B, C, H, W); ``images`` is unchanged.
+    """
+    # BEGIN SOLUTION
+    # TODO: pad once for the whole batch, draw B offsets per axis with torch.randint(...,
+    # TODO: generator=generator), and cut each image's window.
+    # TODO: a loop over B is fine; loop-free: build index grids dy[:, None] + arange(H) and
+    # TODO: dx[:, None] + arange(W) and gather with advanced indexing.
+    B, C, H, W = images.shape
+    p = padding
+    padded = F.pad(images, (p, p, p, p), mode=padding_mode) if p > 0 else images
+    dy = torch.randint(0, 2 * p + 1, (B,), generator=generator)
+    dx = torch.randint(0, 2 * p + 1, (B,), generator=generator)
+    rows = (dy[:, None] + torch.arange(H))[:, None, :, None]  # (B, 1, H, 1)
+    cols = (dx[:, None] + torch.arange(W))[:, None, None, :]  # (B, 1, 1, W)
+    batch = torch.arange(B)[:, None, None, None]
+    chans = torch.arange(C)[None, :, None, None]
+    return padded[batch, chans, rows, cols]
+    # END SOLUTION
+
+
+def random_horizontal_flip(images: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
+    """Mirror each image left-right with probability ``p``, independently per image.
+
+    images: (B, C, H, W). A flipped image is ``images[b].flip(-1)``. Returns a new (B, C, H, W)
+    tensor; ``images`` is unchanged.
+    """
+    # BEGIN SOLUTION
+    # TODO: one uniform draw per image (torch.rand(B, generator=generator) < p) decides; select
+    # TODO: between the image and its flip with torch.where, the decision shaped (B, 1, 1, 1).
+    flip = torch.rand(images.shape[0], generator=generator) < p
+    return torch.where(flip[:, None, None, None], images.flip(-1), images)
+    # END SOLUTION
+
+
+def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """Per-channel standardisation: out[..., c, :, :] = (images[..., c, :, :] - mean[c]) / std[c].
+
+    images: (C, H, W) or (B, C, H, W) float; mean, std: C numbers each. Same result as
+    ``torchvision.transforms.v2.functional.normalize``, which you may not call. Raises ValueError
+    when a std is 0. Returns a new tensor; ``images`` is unchanged.
+    """
+    # BEGIN SOLUTION
+    # TODO: make mean and std tensors of the images' dtype shaped (C, 1, 1): broadcasting does
+    # TODO: the rest for both the 3-D and the 4-D case.
+    mean_t = torch.as_tensor(mean, dtype=images.dtype, device=images.device)
+    std_t = torch.as_tensor(std, dtype=images.dtype, device=images.device)
+    if (std_t == 0).any():
+        raise ValueError(f"std has a zero entry ({list(std)}): division by zero")
+    return (images - mean_t[:, None, None]) / std_t[:, None, None]
+    # END SOLUTION
+
+
+class Compose:
+    """Chain transforms: ``Compose([f, g, h])(x) == h(g(f(x)))``; ``Compose([])`` is the identity."""
+
+    def __init__(self, transforms: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> None:
+        self.transforms = list(transforms)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION
+        # TODO: apply them in list order, each to the previous one's output.
+        for t in self.transforms:
+            x = t(x)
+        return x
+        # END SOLUTION
+
+
+def sample_mix_params(batch_size: int, alpha: float, generator: torch.Generator) -> tuple[float, torch.Tensor]:
+    """Draw a Mixup/CutMix mixing weight and partner permutation, from ``generator`` only.
+
+    Returns ``(lam, perm)``: lam a Python float drawn from Beta(alpha, alpha), perm a (batch_size,)
+    int64 random permutation of 0..batch_size-1 (sample b is mixed with sample perm[b]).
+    Raises ValueError unless alpha > 0. (``torch.distributions.Beta`` cannot take a generator.)
+    """
+    # BEGIN SOLUTION
+    # TODO: if X ~ Gamma(a, 1) and Y ~ Gamma(b, 1) are independent, X / (X + Y) ~ Beta(a, b).
+    # TODO: torch._standard_gamma(torch.tensor([alpha, alpha], dtype=torch.float64),
+    # TODO: generator=generator) draws both Gammas from the generator. perm: torch.randperm.
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha}")
+    gammas = torch._standard_gamma(torch.tensor([alpha, alpha], dtype=torch.float64), generator=generator)
+    lam = float(gammas[0] / gammas.sum())
+    perm = torch.randperm(batch_size, generator=generator)
+    return lam, perm
+    # END SOLUTION
+
+
+def mixup(images: torch.Tensor, targets: torch.Tensor, lam: float, perm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mixup (Zhang et al., 2017): blend every sample with its partner, inputs and labels alike.
+
+    images: (B, ...) float, targets: (B, K) probability rows, perm: (B,) int64.
+    Returns ``(lam * images + (1 - lam) * images[perm], lam * targets + (1 - lam) * targets[perm])``
+    as new tensors; the inputs are unchanged.
+    """
+    # BEGIN SOLUTION
+    # TODO: read images[perm] before writing anything: updating images in place first would mix
+    # TODO: some samples with partners that were already mixed.
+    return lam * images + (1.0 - lam) * images[perm], lam * targets + (1.0 - lam) * targets[perm]
+    # END SOLUTION
+
+
+def cutmix(images: torch.Tensor, targets: torch.Tensor, lam: float, perm: torch.Tensor,
+           generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int, int, int], float]:
+    """CutMix (Yun et al., 2019): paste a box from each sample's partner; mix labels by area.
+
+    images: (B, C, H, W), targets: (B, K) probability rows, perm: (B,) int64. One box for the
+    whole batch: its centre (cy, cx) is drawn uniformly from {0..H-1} x {0..W-1} with
+    ``generator``; its half-sizes are hh = int(0.5 * sqrt(1 - lam) * H) and
+    hw = int(0.5 * sqrt(1 - lam) * W); it covers rows [y0, y1) = [max(cy - hh, 0), min(cy + hh, H))
+    and columns [x0, x1) = [max(cx - hw, 0), min(cx + hw, W)) (clipped at the borders).
+    Inside the box out[b] = images[perm[b]], outside out[b] = images[b].
+    The labels mix by the area actually pasted: lam_adj = 1 - (y1 - y0) * (x1 - x0) / (H * W) and
+    mixed_targets = lam_adj * targets + (1 - lam_adj) * targets[perm].
+    Returns ``(mixed_images, mixed_targets, (y0, y1, x0, x1), lam_adj)``; inputs are unchanged.
+    """
+    # BEGIN SOLUTION
+    # TODO: draw cy then cx with torch.randint(..., generator=generator); compute the clipped box.
+    # TODO: clone the images, then copy images[perm] into the box region of the clone.
+    # TODO: the label weight comes from the clipped box, not from lam: near a border the box is
+    # TODO: smaller than asked for, and the labels must say how much was really pasted.
+    B, C, H, W = images.shape
+    cy = int(torch.randint(0, H, (1,), generator=generator))
+    cx = int(torch.randint(0, W, (1,), generator=generator))
+    r = 0.5 * math.sqrt(1.0 - lam)
+    hh, hw = int(r * H), int(r * W)
+    y0, y1 = max(cy - hh, 0), min(cy + hh, H)
+    x0, x1 = max(cx - hw, 0), min(cx + hw, W)
+    out = images.clone()
+    out[:, :, y0:y1, x0:x1] = images[perm][:, :, y0:y1, x0:x1]
+    lam_adj = 1.0 - (y1 - y0) * (x1 - x0) / (H * W)
+    mixed_targets = lam_adj * targets + (1.0 - lam_adj) * targets[perm]
+    return out, mixed_targets, (y0, y1, x0, x1), lam_adj
+    # END SOLUTION
+
+
+def tta_predict(model: nn.Module, images: torch.Tensor,
+                transforms: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
+    """Test-time augmentation: average the model's class probabilities over several views.
+
+    images: (B, C, H, W); model maps (B, C, H, W) -> logits (B, K); transforms: T >= 1 batch
+    transforms (include the identity ``lambda x: x`` to count the plain view).
+    Returns (1/T) * sum_t softmax(model(t(images)), dim=1), shape (B, K), computed in eval mode
+    without building a graph. The model's train/eval mode is restored afterwards.
+    """
+    # BEGIN SOLUTION
+    # TODO: remember model.training, switch to eval() (dropout off, batch-norm running stats),
+    # TODO: and run the views under torch.no_grad(). Average probabilities, not logits.
+    # TODO: restore the mode in a finally: block so an exception does not leave it in eval.
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            probs = [torch.softmax(model(t(images)), dim=1) for t in transforms]
+        return torch.stack(probs).mean(dim=0)
+    finally:
+        model.train(was_training)
+    # END SOLUTION

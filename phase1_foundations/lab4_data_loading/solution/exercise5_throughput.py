@@ -1,0 +1,249 @@
+"""Exercise 5: loader throughput, and data larger than memory.
+
+A training step waits for its batch. If the loader delivers fewer samples per second than the
+model consumes, the accelerator idles, and no change to the model fixes that. What the loader
+can deliver depends on where ``__getitem__`` spends its time: waiting on storage (more workers
+help, even beyond the CPU count), decoding on the CPU (more workers help up to the number of free
+cores), or almost nothing (then the per-sample cost of the loader machinery itself, IPC and
+collation, dominates, and workers can make it slower).
+
+Run the checks with:  make test-lab LAB=phase1_foundations/lab4_data_loading EX=5
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class ExpensiveDataset(Dataset):
+    """Synthetic images whose ``__getitem__`` costs what you ask it to.
+
+    Sample i is ``(x, i % num_classes)`` with
+    ``x = torch.randn(sample_shape, generator=torch.Generator().manual_seed(seed + i))``.
+    Before returning, the item waits ``io_seconds`` (``time.sleep``: simulated storage latency,
+    the CPU is free meanwhile) and runs ``cpu_ops`` iterations of a pure-Python loop (simulated
+    decoding: holds one core and Python's GIL).
+    """
+
+    def __init__(self, n: int, sample_shape: tuple[int, ...] = (3, 32, 32), num_classes: int = 10,
+                 io_seconds: float = 0.0, cpu_ops: int = 0, seed: int = 0) -> None:
+        self.n = n
+        self.sample_shape = tuple(sample_shape)
+        self.num_classes = num_classes
+        self.io_seconds = io_seconds
+        self.cpu_ops = cpu_ops
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        # BEGIN SOLUTION
+        # TODO: check the index (IndexError outside [0, n)), sleep, burn the CPU loop (any
+        # TODO: arithmetic in a Python for loop), then build x from a generator seeded with seed + index.
+        if not 0 <= index < self.n:
+            raise IndexError(f"index {index} out of range for a dataset of {self.n} samples")
+        if self.io_seconds > 0:
+            time.sleep(self.io_seconds)
+        acc = 0
+        for k in range(self.cpu_ops):
+            acc += k * k % 7
+        x = torch.randn(self.sample_shape, generator=torch.Generator().manual_seed(self.seed + index))
+        return x, index % self.num_classes
+        # END SOLUTION
+
+
+@dataclass
+class ThroughputResult:
+    """What one loader configuration delivered. Times are wall-clock seconds."""
+
+    num_workers: int
+    batch_size: int
+    pin_memory: bool
+    persistent_workers: bool
+    samples_per_epoch: int
+    epoch_seconds: list[float] = field(default_factory=list)
+    first_batch_seconds: float = float("nan")
+
+    @property
+    def samples_per_s(self) -> float:
+        """Steady-state rate: samples per second of the last epoch."""
+        return self.samples_per_epoch / self.epoch_seconds[-1]
+
+
+def _num_samples(batch: Any) -> int:
+    """Leading size of the first tensor in a (possibly nested) batch."""
+    if isinstance(batch, torch.Tensor):
+        return batch.shape[0]
+    if isinstance(batch, dict):
+        return _num_samples(next(iter(batch.values())))
+    return _num_samples(batch[0])
+
+
+def _to_device(batch: Any, device: torch.device, non_blocking: bool) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=non_blocking)
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to_device(b, device, non_blocking) for b in batch)
+    if isinstance(batch, dict):
+        return {k: _to_device(v, device, non_blocking) for k, v in batch.items()}
+    return batch
+
+
+def measure_throughput(dataset: Dataset, batch_size: int, num_workers: int, pin_memory: bool = False,
+                       persistent_workers: bool = False, epochs: int = 2, prefetch_factor: int | None = None,
+                       collate_fn: Callable | None = None, device: str | torch.device | None = None) -> ThroughputResult:
+    """Time ``epochs`` full passes of one DataLoader over ``dataset`` (in order, no shuffling).
+
+    One ``DataLoader(dataset, batch_size=..., num_workers=..., pin_memory=..., collate_fn=...)``
+    serves all epochs; ``persistent_workers`` and ``prefetch_factor`` are passed only when
+    ``num_workers > 0`` (the DataLoader refuses them otherwise; there they are ignored).
+    Every batch is consumed; with ``device``, each tensor of the batch is copied there
+    (``non_blocking=pin_memory``) and the device is synchronised before each epoch's clock stops.
+    Returns a :class:`ThroughputResult`: ``samples_per_epoch`` counts the samples the first epoch
+    delivered (the leading size of each batch's first tensor, summed); ``epoch_seconds[e]`` runs
+    from asking for epoch e's iterator to its last batch (so worker start-up counts);
+    ``first_batch_seconds`` from the first epoch's start to its first batch.
+    """
+    # BEGIN SOLUTION
+    # TODO: build the DataLoader's keyword arguments, adding persistent_workers (and
+    # TODO: prefetch_factor when given) only for num_workers > 0. Create the loader once.
+    # TODO: per epoch: t0 = time.perf_counter(); for batch in loader: ... count samples, note the
+    # TODO: first batch's time in epoch 0, move to the device if asked; then synchronise
+    # TODO: (torch.cuda.synchronize() for a CUDA device) and record the epoch time.
+    kwargs: dict[str, Any] = dict(batch_size=batch_size, num_workers=num_workers, pin_memory=pin_memory)
+    if collate_fn is not None:
+        kwargs["collate_fn"] = collate_fn
+    if num_workers > 0:
+        kwargs["persistent_workers"] = persistent_workers
+        if prefetch_factor is not None:
+            kwargs["prefetch_factor"] = prefetch_factor
+    loader = DataLoader(dataset, **kwargs)
+    dev = torch.device(device) if device is not None else None
+    result = ThroughputResult(num_workers, batch_size, pin_memory, persistent_workers, samples_per_epoch=0)
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        count = 0
+        for i, batch in enumerate(loader):
+            if epoch == 0 and i == 0:
+                result.first_batch_seconds = time.perf_counter() - t0
+            if dev is not None:
+                batch = _to_device(batch, dev, non_blocking=pin_memory)
+            count += _num_samples(batch)
+        if dev is not None and dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        result.epoch_seconds.append(time.perf_counter() - t0)
+        if epoch == 0:
+            result.samples_per_epoch = count
+    return result
+    # END SOLUTION
+
+
+def write_memmap(path: str | os.PathLike[str], chunks: Iterable[np.ndarray]) -> tuple[int, ...]:
+    """Write arrays one after the other into a raw binary file, never holding more than one chunk.
+
+    chunks: an iterable (a generator, say) of arrays (n_k, *S) with the same dtype and the same
+    trailing shape S. The file holds their rows back to back in C order, no header: its bytes
+    equal ``np.concatenate(list(chunks)).tobytes()``. Returns the total shape (sum n_k, *S).
+    Raises ValueError when a chunk's dtype or trailing shape differs from the first chunk's, and
+    when there is no chunk at all.
+    """
+    # BEGIN SOLUTION
+    # TODO: open the file once in binary write mode and, chunk by chunk, check it against the
+    # TODO: first one and write np.ascontiguousarray(chunk).tobytes() (or chunk.tofile(f)).
+    # TODO: count rows as you go; the iterable may be a generator, so do not call len() on it.
+    rows, first = 0, None
+    with open(path, "wb") as f:
+        for chunk in chunks:
+            chunk = np.asarray(chunk)
+            if first is None:
+                first = chunk
+            elif chunk.dtype != first.dtype or chunk.shape[1:] != first.shape[1:]:
+                raise ValueError(
+                    f"chunk of dtype {chunk.dtype} and shape {chunk.shape} does not match the first chunk "
+                    f"({first.dtype}, rows of shape {first.shape[1:]})"
+                )
+            f.write(np.ascontiguousarray(chunk).tobytes())
+            rows += chunk.shape[0]
+    if first is None:
+        raise ValueError("no chunk to write")
+    return (rows, *first.shape[1:])
+    # END SOLUTION
+
+
+class MemmapDataset(Dataset):
+    """Map-style dataset over a raw binary file of equal-sized samples, read through ``np.memmap``.
+
+    The file (as :func:`write_memmap` writes it) holds N samples of shape ``sample_shape`` and
+    dtype ``dtype``, back to back; N comes from the file size (ValueError when the size is not a
+    whole number of samples). Items are tensors of shape ``sample_shape`` that own their memory
+    (writable, no view into the file). Only the pages of the samples asked for are read.
+
+    The dataset stays small when pickled (a spawned worker receives a pickled copy): the open
+    memmap is never part of its pickled state, even after items were read.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], sample_shape: tuple[int, ...], dtype: Any = np.float32) -> None:
+        self.path = str(path)
+        self.sample_shape = tuple(sample_shape)
+        self.dtype = np.dtype(dtype)
+        # BEGIN SOLUTION
+        # TODO: N = file size // bytes per sample (os.path.getsize; bytes per sample is
+        # TODO: prod(sample_shape) * itemsize); check it divides exactly.
+        # TODO: do not open the memmap here: open it on first use, in the process that reads.
+        sample_bytes = math.prod(self.sample_shape) * self.dtype.itemsize
+        size = os.path.getsize(self.path)
+        if sample_bytes == 0 or size % sample_bytes:
+            raise ValueError(f"{self.path}: {size} bytes is not a whole number of {sample_bytes}-byte samples")
+        self.n = size // sample_bytes
+        self._data: np.memmap | None = None
+        # END SOLUTION
+
+    def _array(self) -> np.memmap:
+        """The file as a read-only (N, *sample_shape) memmap, opened on first use in this process."""
+        # BEGIN SOLUTION
+        # TODO: np.memmap(path, dtype=..., mode="r", shape=(N, *sample_shape)); keep it for next time.
+        if self._data is None:
+            self._data = np.memmap(self.path, dtype=self.dtype, mode="r", shape=(self.n, *self.sample_shape))
+        return self._data
+        # END SOLUTION
+
+    def __len__(self) -> int:
+        # BEGIN SOLUTION
+        # TODO: the N found in __init__.
+        return self.n
+        # END SOLUTION
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        # BEGIN SOLUTION
+        # TODO: the memmap is read-only: a tensor that views it cannot be written (torch.from_numpy
+        # TODO: warns that the array is not writable; the first write crashes the process).
+        # TODO: copy the row out first (np.array(row)), then torch.from_numpy.
+        return torch.from_numpy(np.array(self._array()[index]))
+        # END SOLUTION
+
+    def __getitems__(self, indices: list[int]) -> list[torch.Tensor]:
+        """The items at ``indices`` in one read: what the DataLoader calls for a whole batch when a
+        dataset defines it. Same tensors as ``[self[i] for i in indices]``."""
+        # BEGIN SOLUTION
+        # TODO: one fancy-indexing read, self._array()[indices] (a copy), then split it into rows.
+        block = torch.from_numpy(np.asarray(self._array()[np.asarray(indices, dtype=np.int64)]))
+        return list(block.unbind(0))
+        # END SOLUTION
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickling stores: everything but the open memmap."""
+        # BEGIN SOLUTION
+        # TODO: copy self.__dict__ and set the memmap entry to None; the copy reopens it lazily.
+        state = self.__dict__.copy()
+        state["_data"] = None
+        return state
+        # END SOLUTION
