@@ -269,7 +269,7 @@ class TestDatasets:
             problem = self.describe_counts(all_ids, total)
             assert not problem, (
                 f"world_size={world_size}, num_workers={num_workers}, all ranks together: {problem}. "
-                "Number the readers across ranks and workers: rank * num_workers + worker id, of world_size * num_workers"
+                "Number the readers across ranks and workers: rank * max(num_workers, 1) + worker id, of world_size * max(num_workers, 1)"
             )
 
     def test_seed_worker_seeds_random_numpy_and_the_datasets_own_generator_per_worker(self):

@@ -30,10 +30,11 @@ class FolderDataset(Dataset):
 
     Layout: ``root/<class name>/<file>``, e.g. ``root/cat/001.npy``. Only files directly inside a
     class folder whose name ends with ``extension`` (compared case-insensitively, so ``A.NPY``
-    counts) are samples; other files are ignored.
+    counts) are samples; other files are ignored, and so are nested sub-folders (which
+    ``DatasetFolder`` would search too).
 
     Attributes, the same as ``torchvision.datasets.DatasetFolder(root, loader=np.load,
-    extensions=(extension,))`` would have:
+    extensions=(extension,))`` would have for such a flat layout:
         classes:       list[str], the class folder names, sorted
         class_to_idx:  dict[str, int], class name -> its position in ``classes``
         samples:       list[tuple[str, int]], (file path, class index), classes in ``classes``
