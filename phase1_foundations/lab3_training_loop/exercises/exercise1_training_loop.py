@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_training_loop.py by `make stubs` [fingerprint d9ad72424cac]
+# Exercise stub generated from solution/exercise1_training_loop.py by `make stubs` [fingerprint f7ff80a052af]
 """Exercise 1: the training loop. One epoch of training, one pass of evaluation, and ``fit``.
 
 Every training script, however large, has this skeleton: put the model in training mode, and
@@ -58,11 +58,10 @@ def train_one_epoch(
     Returns the epoch's mean loss PER SAMPLE, as a Python float: the batch losses computed in
     the forward passes (before each batch's update), weighted by batch size.
     """
-    # TODO: model.train() first: dropout and batch norm behave differently in training.
-    # TODO: per batch: move x and y to the device, optimizer.zero_grad(), loss = loss_fn(model(x), y),
-    # TODO: loss.backward(), optimizer.step(), then scheduler.step() if there is a scheduler.
-    # TODO: keep a running SUM of loss.item() * batch_size and a count of samples; return sum / count.
-    # TODO: (averaging the batch means instead over-weights a short last batch.)
+    # TODO: put the model in training mode whatever mode it arrived in (dropout, batch norm).
+    # TODO: per batch, on the device: each update must use only this batch's gradient (stale .grad
+    # TODO: may be waiting), and a scheduler moves once per optimizer step, after it.
+    # TODO: the result is a mean per SAMPLE: a plain mean of batch means over-weights a short last batch.
     raise NotImplementedError("Exercise 1.1: implement train_one_epoch")
 
 
@@ -83,9 +82,9 @@ def evaluate(
     Python floats, each batch weighted by its size (the same numbers one batch holding the
     whole data set would give).
     """
-    # TODO: model.eval() and a `with torch.no_grad():` block around the loop (eval() alone does
-    # TODO: not stop autograd from recording; no_grad() alone does not turn dropout off).
-    # TODO: accumulate value * batch_size for the loss and for every metric, then divide by the count.
+    # TODO: two separate switches are needed: one changes how layers behave (dropout, batch-norm
+    # TODO: statistics), the other stops autograd from recording; neither implies the other.
+    # TODO: weight the loss and every metric by batch size, as in train_one_epoch.
     raise NotImplementedError("Exercise 1.2: implement evaluate")
 
 
@@ -109,7 +108,6 @@ def fit(
         "val_loss":   the "loss" of :func:`evaluate`,
         "val_<name>": the metric <name> of :func:`evaluate`, for every metric given.
     """
-    # TODO: start from {"lr": [], "train_loss": [], "val_loss": []} plus one "val_<name>" list per metric.
-    # TODO: each epoch: record optimizer.param_groups[0]["lr"], then train_one_epoch, then evaluate,
-    # TODO: and append the numbers.
+    # TODO: one list per key of the docstring (a "val_<name>" list for every metric), one entry per epoch.
+    # TODO: "lr" is the value when the epoch BEGINS: a per-step scheduler changes it during training.
     raise NotImplementedError("Exercise 1.3: implement fit")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_optimizers.py by `make stubs` [fingerprint c92eb5f484fe]
+# Exercise stub generated from solution/exercise2_optimizers.py by `make stubs` [fingerprint f605ddb76676]
 """Exercise 2: optimizers from their papers: SGD (momentum, Nesterov), RMSprop, Adam, AdamW.
 
 Each optimizer is a ``torch.optim.Optimizer`` subclass, so everything built on that class works
@@ -51,10 +51,9 @@ class SGD(torch.optim.Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ):
-        # TODO: validate the arguments (ValueError with a message naming the bad one), then hand a
-        # TODO: dict of defaults to the base class: super().__init__(params, dict(lr=lr, momentum=...)).
-        # TODO: The base class builds self.param_groups (filling each group's missing keys from the
-        # TODO: defaults) and self.state (a defaultdict(dict) keyed by parameter).
+        # TODO: validate the arguments (ValueError with a message naming the bad one), then let the
+        # TODO: torch.optim.Optimizer base class do the rest from a dict of every hyperparameter: it
+        # TODO: builds self.param_groups (missing keys filled from those defaults) and self.state.
         raise NotImplementedError("Exercise 2.1: implement SGD.__init__")
 
     @torch.no_grad()  # the update must not be recorded by autograd
@@ -68,13 +67,10 @@ class SGD(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        # TODO: loop over self.param_groups, read lr, momentum, ... from the group, then over
-        # TODO: group["params"], skipping p whose p.grad is None.
-        # TODO: weight decay: g = p.grad.add(p, alpha=wd) (a new tensor: never modify p.grad itself).
-        # TODO: momentum buffer b in self.state[p]: on the first step a detached clone of g, afterwards
-        # TODO: b.mul_(momentum).add_(g, alpha=1 - dampening), in place so the state keeps it.
-        # TODO: the direction d is g + momentum * b with nesterov, else b (just g without momentum);
-        # TODO: finally p.add_(d, alpha=-lr).
+        # TODO: every hyperparameter comes from the param group; skip parameters without a gradient.
+        # TODO: apply the docstring's update; weight decay must make a new tensor, never change p.grad.
+        # TODO: the buffer lives in self.state[p]["momentum_buffer"]: its first value is an undampened
+        # TODO: copy of g, later values are updated in place so the state keeps them.
         raise NotImplementedError("Exercise 2.2: implement SGD.step")
         return loss
 
@@ -104,7 +100,7 @@ class RMSprop(torch.optim.Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
     ):
-        # TODO: as in SGD: validate, then super().__init__(params, defaults).
+        # TODO: as in SGD: validate (every argument must be >= 0), then hand the defaults to the base class.
         raise NotImplementedError("Exercise 2.3: implement RMSprop.__init__")
 
     @torch.no_grad()
@@ -114,10 +110,10 @@ class RMSprop(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        # TODO: create the state lazily the first time a parameter has a gradient:
-        # TODO: state["step"] = 0, state["square_avg"] = torch.zeros_like(p), and the momentum buffer.
-        # TODO: v.mul_(alpha).addcmul_(g, g, value=1 - alpha); avg = v.sqrt().add_(eps);
-        # TODO: then p.addcdiv_(g, avg, value=-lr), or through the momentum buffer with buf.mul_(mu).addcdiv_(g, avg).
+        # TODO: create the state the first time a parameter has a gradient, under the docstring's names
+        # TODO: ("momentum_buffer" only when momentum > 0), and count "step".
+        # TODO: follow the docstring's equations with in-place ops (addcmul_ and addcdiv_ fit them);
+        # TODO: eps is added after the square root.
         raise NotImplementedError("Exercise 2.4: implement RMSprop.step")
         return loss
 
@@ -151,7 +147,7 @@ class Adam(torch.optim.Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):
-        # TODO: as in SGD: validate (each beta in [0, 1)), then super().__init__(params, defaults).
+        # TODO: as in SGD: validate (each beta in [0, 1)), then hand the defaults to the base class.
         raise NotImplementedError("Exercise 2.5: implement Adam.__init__")
 
     @torch.no_grad()
@@ -161,14 +157,10 @@ class Adam(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        # TODO: follow the docstring's equations line by line, per parameter, in that order.
-        # TODO: the state is created the first time p has a gradient: "step" 0, "exp_avg" and
-        # TODO: "exp_avg_sq" zeros_like(p); increment "step" first, so t = 1 on the first update.
-        # TODO: weight decay comes first: decoupled -> p.mul_(1 - lr * wd); otherwise g = g.add(p, alpha=wd).
-        # TODO: update m and v IN PLACE so the state keeps them: m.mul_(b1).add_(g, alpha=1 - b1),
-        # TODO: v.mul_(b2).addcmul_(g, g, value=1 - b2).
-        # TODO: eps goes OUTSIDE the square root: denom = sqrt(v) / sqrt(1 - b2**t) + eps, then
-        # TODO: p.addcdiv_(m, denom, value=-lr / (1 - b1**t)).
+        # TODO: the docstring's equations, per parameter, in that order; the state starts at zero on
+        # TODO: the first gradient, and t must be 1 on the first update.
+        # TODO: weight decay first: decoupled (self.decoupled_weight_decay) shrinks p and leaves g alone.
+        # TODO: m and v change in place; eps goes OUTSIDE the square root of the bias-corrected v.
         raise NotImplementedError("Exercise 2.6: implement Adam.step")
         return loss
 

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_schedules.py by `make stubs` [fingerprint c8f85041fcdb]
+# Exercise stub generated from solution/exercise3_schedules.py by `make stubs` [fingerprint 1a00b8f23a8c]
 """Exercise 3: learning-rate schedules, and a learning-rate range finder.
 
 A schedule here is a plain function of the step number: ``lr = schedule(step, ...)``. That
@@ -57,9 +57,9 @@ def warmup_cosine_lr(
     CosineAnnealingLR alone for W = 0.
     Raises ValueError unless 0 <= W < T and 0 < s0 <= 1.
     """
-    # TODO: the warm-up is a straight line in step. After it, let progress = (step - W) / (T - W),
-    # TODO: which runs from 0 to 1; a cosine goes from 1 to -1 over half a period, so
-    # TODO: (1 + cos(pi * progress)) / 2 goes from 1 to 0: blend base_lr and min_lr with it.
+    # TODO: three cases by step: the warm-up line of the docstring, the cosine part, min_lr from T on.
+    # TODO: in the cosine part, measure how far through it the step is (0 to 1), and turn half a
+    # TODO: cosine period into a weight going from 1 to 0 that blends base_lr into min_lr.
     raise NotImplementedError("Exercise 3.2: implement warmup_cosine_lr")
 
 
@@ -84,8 +84,9 @@ def one_cycle_lr(
     A step belongs to phase 1 when step <= e1. Raises ValueError for an anneal_strategy other
     than "cos" or "linear", or a step outside 0 .. total_steps - 1.
     """
-    # TODO: compute initial_lr, min_lr, e1 and e2 first; pct in phase 1 is step / e1, and in
-    # TODO: phase 2 (step - e1) / (e2 - e1). Both anneal formulas move from start (pct = 0) to end (pct = 1).
+    # TODO: compute initial_lr, min_lr, e1 (a float, not rounded) and e2 first, then pick the phase.
+    # TODO: pct is how far the step is through its OWN phase: 0 at the phase's first step, 1 at its
+    # TODO: last. Both anneal formulas move from start (pct = 0) to end (pct = 1).
     raise NotImplementedError("Exercise 3.3: implement one_cycle_lr")
 
 
@@ -115,10 +116,10 @@ def lr_range_test(
     Returns (lrs, smoothed losses), two lists of Python floats of equal length (<= num_steps).
     Raises ValueError unless 0 < start_lr < end_lr and num_steps >= 2.
     """
-    # TODO: snapshot first: copy.deepcopy(model.state_dict()) and copy.deepcopy(optimizer.state_dict()).
-    # TODO: (model.state_dict() alone holds REFERENCES to the live tensors: training would change your "copy".)
-    # TODO: itertools.cycle(batches) gives batches forever. Put the restore in a `finally:` block,
-    # TODO: so a crash in the middle still leaves the model as it was.
+    # TODO: snapshot the model, the optimizer and the training mode first. A state_dict holds
+    # TODO: REFERENCES to the live tensors: training would change such a "copy" (the copy module helps).
+    # TODO: restore in a `finally:` block, so a crash midway still leaves everything as it was.
+    # TODO: when the batches run out, start over (itertools has a tool for it).
     raise NotImplementedError("Exercise 3.4: implement lr_range_test")
 
 
@@ -130,6 +131,6 @@ def suggest_lr(lrs: Sequence[float], losses: Sequence[float]) -> float:
     negative slope (the first one on a tie). Non-finite losses are never part of the
     steepest pair. Raises ValueError with fewer than 2 points or unequal lengths.
     """
-    # TODO: a plain loop over i in range(len(lrs) - 1) keeping the most negative slope seen so far;
-    # TODO: skip the pairs where either loss is not finite (math.isfinite).
+    # TODO: scan the neighbouring pairs, keeping the most negative slope seen so far (replace it only
+    # TODO: when strictly steeper, so the first wins a tie); skip pairs with a non-finite loss.
     raise NotImplementedError("Exercise 3.5: implement suggest_lr")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_losses.py by `make stubs` [fingerprint f0b550a71e2f]
+# Exercise stub generated from solution/exercise5_losses.py by `make stubs` [fingerprint 4535b63a2488]
 """Exercise 5: loss functions, written to survive any input: log-sum-exp, cross-entropy, BCE, MSE, L1, Huber.
 
 A loss is a few lines of algebra, and written naively half of them overflow: exp(1000) is inf
@@ -33,10 +33,10 @@ def logsumexp(x: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Te
     x: any shape, floating point; entries may be -inf (a masked entry), and a slice that is all
     -inf gives -inf (not NaN). Same values and gradients as ``torch.logsumexp(x, dim, keepdim)``.
     """
-    # TODO: log sum_i exp(x_i) = m + log sum_i exp(x_i - m) for any m; with m = max_i x_i every
-    # TODO: exponent is <= 0 (no overflow) and one of them is exactly 0 (the sum is >= 1: no log(0)).
-    # TODO: take m with keepdim=True and .detach() it; where m is -inf (an all -inf slice) use 0
-    # TODO: instead, or -inf - (-inf) makes a NaN.
+    # TODO: the log-sum-exp trick: factor a per-slice constant out so that no exponent is positive and
+    # TODO: the sum is at least 1 (Mathematical Foundations says which constant does both).
+    # TODO: the gradient does not depend on that constant (detach it); an all -inf slice must not
+    # TODO: give -inf - (-inf) = NaN.
     raise NotImplementedError("Exercise 5.1: implement logsumexp")
 
 
@@ -49,9 +49,9 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, label_smoothing: f
     over N; same value and gradient as ``F.cross_entropy(logits, target, label_smoothing=eps)``.
     Raises ValueError for eps outside [0, 1].
     """
-    # TODO: log softmax = logits - logsumexp(logits) (keepdim=True so it broadcasts over classes).
-    # TODO: the target-class term is log_probs.gather(1, target[:, None]); the smoothing term
-    # TODO: averages log_probs over the classes. Mix them with (1 - eps) and eps and negate.
+    # TODO: build log-softmax from your logsumexp, never as the log of a softmax.
+    # TODO: pick each row's target-class term with torch.gather; label smoothing mixes it with a
+    # TODO: term over all classes (the docstring's q). Check eps first.
     raise NotImplementedError("Exercise 5.2: implement cross_entropy")
 
 
@@ -66,11 +66,10 @@ def binary_cross_entropy_with_logits(
     Same value and gradient as ``F.binary_cross_entropy_with_logits(logits, target, pos_weight=...)``,
     finite for any finite logits. Raises ValueError when the shapes differ.
     """
-    # TODO: log sigmoid(x) = -softplus(-x) and log(1 - sigmoid(x)) = -softplus(x) = -x - softplus(-x),
-    # TODO: so loss = (1 - y) * x + (1 + (pos_weight - 1) * y) * softplus(-x).
-    # TODO: softplus(z) = log(1 + e^z) is stable as max(z, 0) + log1p(exp(-|z|)). Mind the gradient
-    # TODO: at exactly z = 0 (it must be sigmoid(0) = 1/2): torch.clamp and relu pass 1 or 0 there,
-    # TODO: while max(z, 0) written as (z + |z|) / 2 passes 1/2.
+    # TODO: write both logs of sigmoid with softplus, so the loss needs only x and softplus(-x).
+    # TODO: softplus(z) = log(1 + e^z) overflows as written: split off max(z, 0) (log1p helps).
+    # TODO: autograd differentiates your formula: at exactly x = 0 the gradient must still be the
+    # TODO: true one, and clamp/relu give the wrong value there. Check the shapes first.
     raise NotImplementedError("Exercise 5.3: implement binary_cross_entropy_with_logits")
 
 
@@ -93,5 +92,6 @@ def huber(input: torch.Tensor, target: torch.Tensor, delta: float = 1.0) -> torc
     (quadratic near zero, linear in the tails, with matching value and slope at |r| = delta).
     Raises ValueError when the shapes differ or delta <= 0.
     """
-    # TODO: compute both branches for every element and pick with torch.where(|r| <= delta, ...).
+    # TODO: compute both branches for every element and pick per element with torch.where; check the
+    # TODO: shapes and delta first.
     raise NotImplementedError("Exercise 5.6: implement huber")

@@ -58,11 +58,10 @@ def train_one_epoch(
     the forward passes (before each batch's update), weighted by batch size.
     """
     # BEGIN SOLUTION
-    # TODO: model.train() first: dropout and batch norm behave differently in training.
-    # TODO: per batch: move x and y to the device, optimizer.zero_grad(), loss = loss_fn(model(x), y),
-    # TODO: loss.backward(), optimizer.step(), then scheduler.step() if there is a scheduler.
-    # TODO: keep a running SUM of loss.item() * batch_size and a count of samples; return sum / count.
-    # TODO: (averaging the batch means instead over-weights a short last batch.)
+    # TODO: put the model in training mode whatever mode it arrived in (dropout, batch norm).
+    # TODO: per batch, on the device: each update must use only this batch's gradient (stale .grad
+    # TODO: may be waiting), and a scheduler moves once per optimizer step, after it.
+    # TODO: the result is a mean per SAMPLE: a plain mean of batch means over-weights a short last batch.
     device = torch.device(device) if device is not None else _model_device(model)
     model.train()
     total, count = 0.0, 0
@@ -99,9 +98,9 @@ def evaluate(
     whole data set would give).
     """
     # BEGIN SOLUTION
-    # TODO: model.eval() and a `with torch.no_grad():` block around the loop (eval() alone does
-    # TODO: not stop autograd from recording; no_grad() alone does not turn dropout off).
-    # TODO: accumulate value * batch_size for the loss and for every metric, then divide by the count.
+    # TODO: two separate switches are needed: one changes how layers behave (dropout, batch-norm
+    # TODO: statistics), the other stops autograd from recording; neither implies the other.
+    # TODO: weight the loss and every metric by batch size, as in train_one_epoch.
     device = torch.device(device) if device is not None else _model_device(model)
     metrics = dict(metrics or {})
     model.eval()
@@ -141,9 +140,8 @@ def fit(
         "val_<name>": the metric <name> of :func:`evaluate`, for every metric given.
     """
     # BEGIN SOLUTION
-    # TODO: start from {"lr": [], "train_loss": [], "val_loss": []} plus one "val_<name>" list per metric.
-    # TODO: each epoch: record optimizer.param_groups[0]["lr"], then train_one_epoch, then evaluate,
-    # TODO: and append the numbers.
+    # TODO: one list per key of the docstring (a "val_<name>" list for every metric), one entry per epoch.
+    # TODO: "lr" is the value when the epoch BEGINS: a per-step scheduler changes it during training.
     history: dict[str, list[float]] = {"lr": [], "train_loss": [], "val_loss": []}
     for name in metrics or {}:
         history[f"val_{name}"] = []

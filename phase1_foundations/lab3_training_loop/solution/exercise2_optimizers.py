@@ -51,10 +51,9 @@ class SGD(torch.optim.Optimizer):
         nesterov: bool = False,
     ):
         # BEGIN SOLUTION
-        # TODO: validate the arguments (ValueError with a message naming the bad one), then hand a
-        # TODO: dict of defaults to the base class: super().__init__(params, dict(lr=lr, momentum=...)).
-        # TODO: The base class builds self.param_groups (filling each group's missing keys from the
-        # TODO: defaults) and self.state (a defaultdict(dict) keyed by parameter).
+        # TODO: validate the arguments (ValueError with a message naming the bad one), then let the
+        # TODO: torch.optim.Optimizer base class do the rest from a dict of every hyperparameter: it
+        # TODO: builds self.param_groups (missing keys filled from those defaults) and self.state.
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -79,13 +78,10 @@ class SGD(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         # BEGIN SOLUTION
-        # TODO: loop over self.param_groups, read lr, momentum, ... from the group, then over
-        # TODO: group["params"], skipping p whose p.grad is None.
-        # TODO: weight decay: g = p.grad.add(p, alpha=wd) (a new tensor: never modify p.grad itself).
-        # TODO: momentum buffer b in self.state[p]: on the first step a detached clone of g, afterwards
-        # TODO: b.mul_(momentum).add_(g, alpha=1 - dampening), in place so the state keeps it.
-        # TODO: the direction d is g + momentum * b with nesterov, else b (just g without momentum);
-        # TODO: finally p.add_(d, alpha=-lr).
+        # TODO: every hyperparameter comes from the param group; skip parameters without a gradient.
+        # TODO: apply the docstring's update; weight decay must make a new tensor, never change p.grad.
+        # TODO: the buffer lives in self.state[p]["momentum_buffer"]: its first value is an undampened
+        # TODO: copy of g, later values are updated in place so the state keeps them.
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             weight_decay, nesterov = group["weight_decay"], group["nesterov"]
@@ -135,7 +131,7 @@ class RMSprop(torch.optim.Optimizer):
         momentum: float = 0.0,
     ):
         # BEGIN SOLUTION
-        # TODO: as in SGD: validate, then super().__init__(params, defaults).
+        # TODO: as in SGD: validate (every argument must be >= 0), then hand the defaults to the base class.
         for name, value in (("learning rate", lr), ("epsilon", eps), ("alpha", alpha),
                             ("momentum", momentum), ("weight_decay", weight_decay)):
             if value < 0.0:
@@ -152,10 +148,10 @@ class RMSprop(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         # BEGIN SOLUTION
-        # TODO: create the state lazily the first time a parameter has a gradient:
-        # TODO: state["step"] = 0, state["square_avg"] = torch.zeros_like(p), and the momentum buffer.
-        # TODO: v.mul_(alpha).addcmul_(g, g, value=1 - alpha); avg = v.sqrt().add_(eps);
-        # TODO: then p.addcdiv_(g, avg, value=-lr), or through the momentum buffer with buf.mul_(mu).addcdiv_(g, avg).
+        # TODO: create the state the first time a parameter has a gradient, under the docstring's names
+        # TODO: ("momentum_buffer" only when momentum > 0), and count "step".
+        # TODO: follow the docstring's equations with in-place ops (addcmul_ and addcdiv_ fit them);
+        # TODO: eps is added after the square root.
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             weight_decay, momentum = group["weight_decay"], group["momentum"]
@@ -215,7 +211,7 @@ class Adam(torch.optim.Optimizer):
         weight_decay: float = 0.0,
     ):
         # BEGIN SOLUTION
-        # TODO: as in SGD: validate (each beta in [0, 1)), then super().__init__(params, defaults).
+        # TODO: as in SGD: validate (each beta in [0, 1)), then hand the defaults to the base class.
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if eps < 0.0:
@@ -238,14 +234,10 @@ class Adam(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         # BEGIN SOLUTION
-        # TODO: follow the docstring's equations line by line, per parameter, in that order.
-        # TODO: the state is created the first time p has a gradient: "step" 0, "exp_avg" and
-        # TODO: "exp_avg_sq" zeros_like(p); increment "step" first, so t = 1 on the first update.
-        # TODO: weight decay comes first: decoupled -> p.mul_(1 - lr * wd); otherwise g = g.add(p, alpha=wd).
-        # TODO: update m and v IN PLACE so the state keeps them: m.mul_(b1).add_(g, alpha=1 - b1),
-        # TODO: v.mul_(b2).addcmul_(g, g, value=1 - b2).
-        # TODO: eps goes OUTSIDE the square root: denom = sqrt(v) / sqrt(1 - b2**t) + eps, then
-        # TODO: p.addcdiv_(m, denom, value=-lr / (1 - b1**t)).
+        # TODO: the docstring's equations, per parameter, in that order; the state starts at zero on
+        # TODO: the first gradient, and t must be 1 on the first update.
+        # TODO: weight decay first: decoupled (self.decoupled_weight_decay) shrinks p and leaves g alone.
+        # TODO: m and v change in place; eps goes OUTSIDE the square root of the bias-corrected v.
         for group in self.param_groups:
             lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
             for p in group["params"]:

@@ -61,9 +61,9 @@ def warmup_cosine_lr(
     Raises ValueError unless 0 <= W < T and 0 < s0 <= 1.
     """
     # BEGIN SOLUTION
-    # TODO: the warm-up is a straight line in step. After it, let progress = (step - W) / (T - W),
-    # TODO: which runs from 0 to 1; a cosine goes from 1 to -1 over half a period, so
-    # TODO: (1 + cos(pi * progress)) / 2 goes from 1 to 0: blend base_lr and min_lr with it.
+    # TODO: three cases by step: the warm-up line of the docstring, the cosine part, min_lr from T on.
+    # TODO: in the cosine part, measure how far through it the step is (0 to 1), and turn half a
+    # TODO: cosine period into a weight going from 1 to 0 that blends base_lr into min_lr.
     if not 0 <= warmup_steps < total_steps:
         raise ValueError(f"need 0 <= warmup_steps < total_steps, got {warmup_steps} and {total_steps}")
     if not 0.0 < warmup_start_factor <= 1.0:
@@ -99,8 +99,9 @@ def one_cycle_lr(
     than "cos" or "linear", or a step outside 0 .. total_steps - 1.
     """
     # BEGIN SOLUTION
-    # TODO: compute initial_lr, min_lr, e1 and e2 first; pct in phase 1 is step / e1, and in
-    # TODO: phase 2 (step - e1) / (e2 - e1). Both anneal formulas move from start (pct = 0) to end (pct = 1).
+    # TODO: compute initial_lr, min_lr, e1 (a float, not rounded) and e2 first, then pick the phase.
+    # TODO: pct is how far the step is through its OWN phase: 0 at the phase's first step, 1 at its
+    # TODO: last. Both anneal formulas move from start (pct = 0) to end (pct = 1).
     if anneal_strategy not in ("cos", "linear"):
         raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
     if not 0 <= step < total_steps:
@@ -146,10 +147,10 @@ def lr_range_test(
     Raises ValueError unless 0 < start_lr < end_lr and num_steps >= 2.
     """
     # BEGIN SOLUTION
-    # TODO: snapshot first: copy.deepcopy(model.state_dict()) and copy.deepcopy(optimizer.state_dict()).
-    # TODO: (model.state_dict() alone holds REFERENCES to the live tensors: training would change your "copy".)
-    # TODO: itertools.cycle(batches) gives batches forever. Put the restore in a `finally:` block,
-    # TODO: so a crash in the middle still leaves the model as it was.
+    # TODO: snapshot the model, the optimizer and the training mode first. A state_dict holds
+    # TODO: REFERENCES to the live tensors: training would change such a "copy" (the copy module helps).
+    # TODO: restore in a `finally:` block, so a crash midway still leaves everything as it was.
+    # TODO: when the batches run out, start over (itertools has a tool for it).
     if not 0 < start_lr < end_lr:
         raise ValueError(f"need 0 < start_lr < end_lr, got {start_lr} and {end_lr}")
     if num_steps < 2:
@@ -198,8 +199,8 @@ def suggest_lr(lrs: Sequence[float], losses: Sequence[float]) -> float:
     steepest pair. Raises ValueError with fewer than 2 points or unequal lengths.
     """
     # BEGIN SOLUTION
-    # TODO: a plain loop over i in range(len(lrs) - 1) keeping the most negative slope seen so far;
-    # TODO: skip the pairs where either loss is not finite (math.isfinite).
+    # TODO: scan the neighbouring pairs, keeping the most negative slope seen so far (replace it only
+    # TODO: when strictly steeper, so the first wins a tie); skip pairs with a non-finite loss.
     if len(lrs) != len(losses):
         raise ValueError(f"lrs and losses differ in length: {len(lrs)} and {len(losses)}")
     if len(lrs) < 2:

@@ -44,10 +44,9 @@ def clip_grad_norm(
     gradient). Same numbers as ``torch.nn.utils.clip_grad_norm_(parameters, max_norm, norm_type)``.
     """
     # BEGIN SOLUTION
-    # TODO: materialise the iterable ONCE into a list of gradients (a generator can be walked only once).
-    # TODO: the global p-norm is the p-norm of the per-tensor p-norms: torch.linalg.vector_norm(g, p)
-    # TODO: for each gradient, stacked, then vector_norm of that stack (this also covers p = inf).
-    # TODO: multiply in place (g.mul_) by the clamped coefficient.
+    # TODO: materialise the parameters ONCE (a generator can be walked only once; one tensor counts too).
+    # TODO: the global norm can be built from per-tensor norms (torch.linalg.vector_norm), for any
+    # TODO: norm_type including inf (Mathematical Foundations). Scale the gradients in place.
     if isinstance(parameters, torch.Tensor):
         parameters = [parameters]
     grads = [p.grad for p in parameters if p.grad is not None]
@@ -93,8 +92,8 @@ class EarlyStopping:
     def step(self, value: float) -> bool:
         """Record one validation value; True when training should stop now."""
         # BEGIN SOLUTION
-        # TODO: count the calls to know best_step. Comparisons with NaN are False, so if you write
-        # TODO: the test as "improved = value < best - min_delta" a NaN never improves for free.
+        # TODO: count the calls to know best_step. Any comparison with NaN is False: ask "is this an
+        # TODO: improvement?" (not "is it worse?") and a NaN never counts as one, with no special case.
         value = float(value)
         improved = value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
         if improved:
@@ -116,10 +115,9 @@ def get_rng_state() -> dict[str, Any]:
     accepts a file that contains it.
     """
     # BEGIN SOLUTION
-    # TODO: random.getstate() is plain already; torch.get_rng_state() is a uint8 tensor;
-    # TODO: torch.cuda.get_rng_state_all() is a list of them. np.random.get_state() is a tuple
-    # TODO: whose second item is a NumPy array: weights_only refuses NumPy arrays, so turn that
-    # TODO: one into a tensor (torch.from_numpy(keys.astype(np.int64))) and the scalars into ints/floats.
+    # TODO: each library has a getter for its state (CUDA: one per device, none without CUDA).
+    # TODO: Python's and torch's are acceptable as they are; NumPy's is a tuple holding a uint32
+    # TODO: array and NumPy scalars, which weights_only refuses: convert it item by item.
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     return {
         "python": random.getstate(),
@@ -133,8 +131,8 @@ def get_rng_state() -> dict[str, Any]:
 def set_rng_state(state: dict[str, Any]) -> None:
     """Restore the generators from a :func:`get_rng_state` snapshot (as saved, or as loaded back)."""
     # BEGIN SOLUTION
-    # TODO: undo each conversion: the NumPy keys back to np.uint32, tuples where the setters want
-    # TODO: tuples (a loaded file may hand lists back). torch.set_rng_state wants a CPU uint8 tensor.
+    # TODO: undo each conversion of get_rng_state; the setters are strict about types (NumPy's dtype,
+    # TODO: tuples where a loaded file may give lists, a CPU tensor for torch).
     py = state["python"]
     random.setstate((py[0], tuple(py[1]), py[2]))
     kind, keys, pos, has_gauss, cached = state["numpy"]
@@ -167,11 +165,10 @@ def save_checkpoint(
     missing. Returns ``path`` as a Path.
     """
     # BEGIN SOLUTION
-    # TODO: tempfile.mkstemp(dir=path.parent) gives a fresh temporary file IN THE SAME FOLDER: a rename
-    # TODO: is atomic only within one file system. Write with torch.save into the open file,
-    # TODO: then f.flush() and os.fsync(f.fileno()) (data on the disk, not only in the OS cache),
-    # TODO: then os.replace(tmp, path), which atomically swaps the name over.
-    # TODO: wrap it in try/except BaseException: remove the temporary file, then `raise` again.
+    # TODO: write to a temporary file (tempfile) IN THE SAME FOLDER, since a rename is atomic only
+    # TODO: within one file system; get the bytes onto the disk, not only into the OS cache (os.fsync);
+    # TODO: then rename it over path (os.replace). On any failure, even KeyboardInterrupt, remove the
+    # TODO: temporary file and re-raise.
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -220,7 +217,8 @@ def load_checkpoint(
     Returns {"epoch": the saved epoch, "extra": the saved extra dict}.
     """
     # BEGIN SOLUTION
-    # TODO: torch.load with weights_only=True, then each object's load_state_dict, then set_rng_state.
+    # TODO: the mirror of save_checkpoint, reading as the docstring says; restore only the objects
+    # TODO: passed in (a scheduler only when the file holds one) and the RNG only when asked.
     ckpt = torch.load(path, map_location=map_location, weights_only=True)
     model.load_state_dict(ckpt["model"])
     if optimizer is not None:

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_datasets.py by `make stubs` [fingerprint 718e00e88f1f]
+# Exercise stub generated from solution/exercise1_datasets.py by `make stubs` [fingerprint a0eb727ee32e]
 """Exercise 1: datasets, the two kinds a DataLoader understands, and randomness inside workers.
 
 A map-style ``Dataset`` answers ``len(ds)`` and ``ds[i]``: the DataLoader's sampler decides the
@@ -51,11 +51,10 @@ class FolderDataset(Dataset):
         self.root = Path(root)
         self.extension = extension
         self.transform = transform
-        # TODO: the class names are the sub-folders of root (os.scandir or Path.iterdir; keep
-        # TODO: only directories), sorted; give each its position as index.
-        # TODO: then, class by class in that order, list the files of the folder whose name ends
-        # TODO: with the extension (lower() both sides), sorted by name, as (str(path), index).
-        # TODO: do not open the files here: reading happens in __getitem__, in the worker.
+        # TODO: the classes are the sub-folders of root (directories only, os.scandir), sorted.
+        # TODO: samples: class by class, the files directly in each folder with the extension, matched
+        # TODO: case-insensitively and sorted by name as strings (as DatasetFolder does).
+        # TODO: only list here, never open a file: reading happens in __getitem__, in the worker.
         raise NotImplementedError("Exercise 1.1: implement FolderDataset.__init__")
 
     def __len__(self) -> int:
@@ -66,8 +65,8 @@ class FolderDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         """``(x, label)`` for sample ``index``: x is the file's array as a tensor (same shape and
         dtype as stored; ``transform(x)`` when a transform was given), label the class index."""
-        # TODO: look the (path, label) pair up in samples; np.load the file and turn the array
-        # TODO: into a tensor with torch.from_numpy; apply the transform if there is one.
+        # TODO: only now read this one file (NumPy can load it) into a tensor of the stored dtype and
+        # TODO: shape, without converting it; apply the transform if there is one.
         raise NotImplementedError("Exercise 1.3: implement FolderDataset.__getitem__")
 
 
@@ -93,10 +92,9 @@ class ShardedRecordStream(IterableDataset):
         self.world_size = world_size
 
     def __iter__(self) -> Iterator[torch.Tensor]:
-        # TODO: torch.utils.data.get_worker_info() is None in the main process; inside a worker it
-        # TODO: tells .id and .num_workers. There are world_size * max(num_workers, 1) readers in all.
-        # TODO: number this reader uniquely, e.g. rank * num_workers + worker id, and take every
-        # TODO: n-th file starting from that number (paths[reader::n_readers]); yield their rows.
+        # TODO: get_worker_info() says which worker this copy runs in (None in the main process).
+        # TODO: count every reader of the job (all ranks, all workers; a rank without workers is one
+        # TODO: reader) and give this one a unique number; deal whole files round-robin by that number.
         raise NotImplementedError("Exercise 1.4: implement ShardedRecordStream.__iter__")
 
 

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_collation.py by `make stubs` [fingerprint 2cfb85f20d92]
+# Exercise stub generated from solution/exercise2_collation.py by `make stubs` [fingerprint 3bac00821563]
 """Exercise 2: collation of variable-length sequences, and batching by length.
 
 The DataLoader's default ``collate_fn`` stacks the samples of a batch, which needs every sample
@@ -37,10 +37,9 @@ def pad_collate(
         labels:  (B,) int64
     Raises ValueError for another ``padding_side``.
     """
-    # TODO: find T, allocate the output once (new_full on the first sequence keeps its dtype
-    # TODO: and device) and copy each sequence into its row, at the front or the back.
-    # TODO: the mask needs no loop: compare torch.arange(T) (as a row) with lengths (as a
-    # TODO: column); for left padding, real positions are those >= T - L_i.
+    # TODO: allocate the output once, filled with padding_value in the sequences' dtype, and copy
+    # TODO: each sequence into its row, at the front or the back; a length-0 sequence copies nothing.
+    # TODO: the mask needs no loop: broadcast a row of positions against a column of lengths.
     raise NotImplementedError("Exercise 2.1: implement pad_collate")
 
 
@@ -51,8 +50,8 @@ def padding_waste(batches: Sequence[Sequence[int]], lengths: Sequence[int] | tor
         waste = 1 - sum_i lengths[i] / sum_b |b| * max_{i in b} lengths[i]   (over all batches).
     0.0 when there is no position at all (no batch, or only empty sequences).
     """
-    # TODO: per batch, its padded size is len(batch) * (longest length in it); add these up, and
-    # TODO: add up the real lengths; the waste is one minus their ratio.
+    # TODO: add up, over all batches, the real positions and the padded ones (each batch padded to
+    # TODO: its longest member); the docstring combines them. Empty batches and no positions at all: 0.0.
     raise NotImplementedError("Exercise 2.2: implement padding_waste")
 
 
@@ -91,12 +90,12 @@ class BucketBatchSampler(Sampler[list[int]]):
         self.epoch = epoch
 
     def __len__(self) -> int:
-        # TODO: n // batch_size full batches, plus one partial batch unless drop_last or none is left.
+        # TODO: as many batches as BatchSampler makes: the full ones, plus a partial one if any index
+        # TODO: is left over and drop_last is off.
         raise NotImplementedError("Exercise 2.3: implement BucketBatchSampler.__len__")
 
     def __iter__(self) -> Iterator[list[int]]:
-        # TODO: follow the numbered steps of the docstring. One torch.Generator seeded with
-        # TODO: seed + epoch draws both the permutation and the batch order.
-        # TODO: sorting inside a pool: torch.argsort(self.lengths[pool], stable=True) gives
-        # TODO: positions within the pool; map them back to dataset indices.
+        # TODO: follow the numbered steps of the docstring; one generator draws both the permutation
+        # TODO: and the batch order. Sorting a pool by length (torch.argsort, stable) gives positions
+        # TODO: within the pool, not dataset indices.
         raise NotImplementedError("Exercise 2.4: implement BucketBatchSampler.__iter__")

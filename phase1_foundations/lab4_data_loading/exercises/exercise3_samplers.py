@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_samplers.py by `make stubs` [fingerprint 70f0df9e1c80]
+# Exercise stub generated from solution/exercise3_samplers.py by `make stubs` [fingerprint 0eccb65da0f4]
 """Exercise 3: samplers, which decide what a model sees and how often.
 
 A sampler yields dataset indices; the DataLoader batches them and the workers fetch them. Two
@@ -31,8 +31,8 @@ def class_sampling_weights(labels: torch.Tensor, alpha: float = 1.0) -> torch.Te
     alpha = 1: every class equally likely (class-balanced);
     alpha = 0.5: "square-root" sampling, in between.
     """
-    # TODO: count each class (torch.bincount), raise the counts to the power -alpha in float64,
-    # TODO: and index that per-class table with labels to get one weight per sample.
+    # TODO: a sample's weight depends only on the size of its class: count the classes once
+    # TODO: (torch.bincount), in float64, and look each sample's count up by its label.
     # TODO: why it works: class c holds n_c samples of weight n_c^(-alpha) each, total n_c^(1-alpha).
     raise NotImplementedError("Exercise 3.1: implement class_sampling_weights")
 
@@ -75,8 +75,8 @@ class ShardingSampler(Sampler[int]):
         self.seed = seed
         self.drop_last = drop_last
         self.epoch = 0
-        # TODO: check the rank. Then decide how many indices each rank gets: with drop_last,
-        # TODO: floor(dataset_len / num_replicas); otherwise ceil(dataset_len / num_replicas).
+        # TODO: check the rank, then fix how many indices each rank gets (every rank the same):
+        # TODO: drop_last rounds the share down (the tail is cut), otherwise it rounds up (padding).
         raise NotImplementedError("Exercise 3.3: implement ShardingSampler.__init__")
 
     def set_epoch(self, epoch: int) -> None:
@@ -88,8 +88,8 @@ class ShardingSampler(Sampler[int]):
         raise NotImplementedError("Exercise 3.4: implement ShardingSampler.__len__")
 
     def __iter__(self) -> Iterator[int]:
-        # TODO: build the full padded (or cut) list first, the same on every rank, then take
-        # TODO: this rank's strided slice [rank::num_replicas].
-        # TODO: padding: indices += indices[:pad] is enough only when pad <= len(indices); the
-        # TODO: general case repeats the whole list ceil(pad / len) times before cutting.
+        # TODO: build the whole epoch's list first, identical on every rank, padded or cut to ranks
+        # TODO: times the per-rank count; then take this rank's strided share.
+        # TODO: padding reuses indices from the start; a list shorter than the padding needed must
+        # TODO: wrap around more than once.
         raise NotImplementedError("Exercise 3.5: implement ShardingSampler.__iter__")

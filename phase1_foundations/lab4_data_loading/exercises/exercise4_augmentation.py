@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_augmentation.py by `make stubs` [fingerprint a7550b6268db]
+# Exercise stub generated from solution/exercise4_augmentation.py by `make stubs` [fingerprint 7e5fb3b38374]
 """Exercise 4: augmentation on batches, Mixup and CutMix, and test-time augmentation.
 
 Augmentations here work on a whole batch of images (B, C, H, W) at once, as they would on a GPU
@@ -30,10 +30,9 @@ def random_crop_with_padding(images: torch.Tensor, padding: int, generator: torc
     (dy, dx), drawn uniformly from {0, ..., 2p} x {0, ..., 2p} with ``generator``:
     out[b] = padded[b, :, dy:dy + H, dx:dx + W]. Returns (B, C, H, W); ``images`` is unchanged.
     """
-    # TODO: pad once for the whole batch, draw B offsets per axis with torch.randint(...,
-    # TODO: generator=generator), and cut each image's window.
-    # TODO: a loop over B is fine; loop-free: build index grids dy[:, None] + arange(H) and
-    # TODO: dx[:, None] + arange(W) and gather with advanced indexing.
+    # TODO: pad the whole batch once, then draw one offset per image and per axis from the generator.
+    # TODO: cut each image's window: a loop over B is fine; loop-free, advanced indexing with
+    # TODO: broadcast index tensors picks every window at once.
     raise NotImplementedError("Exercise 4.1: implement random_crop_with_padding")
 
 
@@ -43,8 +42,8 @@ def random_horizontal_flip(images: torch.Tensor, p: float, generator: torch.Gene
     images: (B, C, H, W). A flipped image is ``images[b].flip(-1)``. Returns a new (B, C, H, W)
     tensor; ``images`` is unchanged.
     """
-    # TODO: one uniform draw per image (torch.rand(B, generator=generator) < p) decides; select
-    # TODO: between the image and its flip with torch.where, the decision shaped (B, 1, 1, 1).
+    # TODO: one uniform draw per image from the generator decides (probability p); choose between the
+    # TODO: image and its mirror with torch.where, the decision shaped to broadcast over C, H, W.
     raise NotImplementedError("Exercise 4.2: implement random_horizontal_flip")
 
 
@@ -55,8 +54,8 @@ def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float])
     ``torchvision.transforms.v2.functional.normalize``, which you may not call. Raises ValueError
     when a std is 0. Returns a new tensor; ``images`` is unchanged.
     """
-    # TODO: make mean and std tensors of the images' dtype shaped (C, 1, 1): broadcasting does
-    # TODO: the rest for both the 3-D and the 4-D case.
+    # TODO: make mean and std tensors of the images' dtype, shaped so that they broadcast along the
+    # TODO: channel dimension of 3-D and 4-D input alike; reject a zero std.
     raise NotImplementedError("Exercise 4.3: implement normalize")
 
 
@@ -78,9 +77,9 @@ def sample_mix_params(batch_size: int, alpha: float, generator: torch.Generator)
     int64 random permutation of 0..batch_size-1 (sample b is mixed with sample perm[b]).
     Raises ValueError unless alpha > 0. (``torch.distributions.Beta`` cannot take a generator.)
     """
-    # TODO: if X ~ Gamma(a, 1) and Y ~ Gamma(b, 1) are independent, X / (X + Y) ~ Beta(a, b).
-    # TODO: torch._standard_gamma(torch.tensor([alpha, alpha], dtype=torch.float64),
-    # TODO: generator=generator) draws both Gammas from the generator. perm: torch.randperm.
+    # TODO: if X ~ Gamma(a, 1) and Y ~ Gamma(b, 1) are independent, X / (X + Y) ~ Beta(a, b);
+    # TODO: torch._standard_gamma can draw Gammas from a generator. Then the permutation, from the
+    # TODO: same generator. Reject alpha <= 0.
     raise NotImplementedError("Exercise 4.5: implement sample_mix_params")
 
 
@@ -110,8 +109,8 @@ def cutmix(images: torch.Tensor, targets: torch.Tensor, lam: float, perm: torch.
     mixed_targets = lam_adj * targets + (1 - lam_adj) * targets[perm].
     Returns ``(mixed_images, mixed_targets, (y0, y1, x0, x1), lam_adj)``; inputs are unchanged.
     """
-    # TODO: draw cy then cx with torch.randint(..., generator=generator); compute the clipped box.
-    # TODO: clone the images, then copy images[perm] into the box region of the clone.
+    # TODO: draw the centre from the generator (cy first, then cx) and clip the box at the borders.
+    # TODO: never write into the inputs: paste the partners' box into a copy.
     # TODO: the label weight comes from the clipped box, not from lam: near a border the box is
     # TODO: smaller than asked for, and the labels must say how much was really pasted.
     raise NotImplementedError("Exercise 4.7: implement cutmix")
@@ -126,7 +125,7 @@ def tta_predict(model: nn.Module, images: torch.Tensor,
     Returns (1/T) * sum_t softmax(model(t(images)), dim=1), shape (B, K), computed in eval mode
     without building a graph. The model's train/eval mode is restored afterwards.
     """
-    # TODO: remember model.training, switch to eval() (dropout off, batch-norm running stats),
-    # TODO: and run the views under torch.no_grad(). Average probabilities, not logits.
-    # TODO: restore the mode in a finally: block so an exception does not leave it in eval.
+    # TODO: evaluation mode (dropout off, batch-norm running stats) and no graph for the views.
+    # TODO: average probabilities, not logits.
+    # TODO: the caller's train/eval mode must come back even when a view raises.
     raise NotImplementedError("Exercise 4.8: implement tta_predict")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_throughput.py by `make stubs` [fingerprint e0a0b1c6f534]
+# Exercise stub generated from solution/exercise5_throughput.py by `make stubs` [fingerprint 6daf1d1141a1]
 """Exercise 5: loader throughput, and data larger than memory.
 
 A training step waits for its batch. If the loader delivers fewer samples per second than the
@@ -47,8 +47,8 @@ class ExpensiveDataset(Dataset):
         return self.n
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        # TODO: check the index (IndexError outside [0, n)), sleep, burn the CPU loop (any
-        # TODO: arithmetic in a Python for loop), then build x from a generator seeded with seed + index.
+        # TODO: reject an index outside [0, n) with IndexError, spend the two costs of the docstring
+        # TODO: (the CPU one is any arithmetic in pure Python), then build the sample as it says.
         raise NotImplementedError("Exercise 5.1: implement ExpensiveDataset.__getitem__")
 
 
@@ -104,11 +104,9 @@ def measure_throughput(dataset: Dataset, batch_size: int, num_workers: int, pin_
     from asking for epoch e's iterator to its last batch (so worker start-up counts);
     ``first_batch_seconds`` from the first epoch's start to its first batch.
     """
-    # TODO: build the DataLoader's keyword arguments, adding persistent_workers (and
-    # TODO: prefetch_factor when given) only for num_workers > 0. Create the loader once.
-    # TODO: per epoch: t0 = time.perf_counter(); for batch in loader: ... count samples, note the
-    # TODO: first batch's time in epoch 0, move to the device if asked; then synchronise
-    # TODO: (torch.cuda.synchronize() for a CUDA device) and record the epoch time.
+    # TODO: one DataLoader for all epochs; options that need workers must be left out without them.
+    # TODO: time each epoch as the docstring says (time.perf_counter), counting samples, not batches.
+    # TODO: copies to a GPU are asynchronous: wait for the device before stopping the clock.
     raise NotImplementedError("Exercise 5.2: implement measure_throughput")
 
 
@@ -121,9 +119,9 @@ def write_memmap(path: str | os.PathLike[str], chunks: Iterable[np.ndarray]) -> 
     Raises ValueError when a chunk's dtype or trailing shape differs from the first chunk's, and
     when there is no chunk at all.
     """
-    # TODO: open the file once in binary write mode and, chunk by chunk, check it against the
-    # TODO: first one and write np.ascontiguousarray(chunk).tobytes() (or chunk.tofile(f)).
-    # TODO: count rows as you go; the iterable may be a generator, so do not call len() on it.
+    # TODO: stream: open the file once and, chunk by chunk, check it against the first one and write
+    # TODO: its raw bytes in C order, counting rows as you go.
+    # TODO: the iterable may be a generator: one pass, no len(). No chunk at all is an error too.
     raise NotImplementedError("Exercise 5.3: implement write_memmap")
 
 
@@ -143,14 +141,15 @@ class MemmapDataset(Dataset):
         self.path = str(path)
         self.sample_shape = tuple(sample_shape)
         self.dtype = np.dtype(dtype)
-        # TODO: N = file size // bytes per sample (os.path.getsize; bytes per sample is
-        # TODO: prod(sample_shape) * itemsize); check it divides exactly.
+        # TODO: N follows from the file's size and the bytes one sample takes (its shape and dtype);
+        # TODO: a remainder means a ValueError.
         # TODO: do not open the memmap here: open it on first use, in the process that reads.
         raise NotImplementedError("Exercise 5.4: implement MemmapDataset.__init__")
 
     def _array(self) -> np.memmap:
         """The file as a read-only (N, *sample_shape) memmap, opened on first use in this process."""
-        # TODO: np.memmap(path, dtype=..., mode="r", shape=(N, *sample_shape)); keep it for next time.
+        # TODO: open the file read-only with np.memmap, shaped as the docstring says, only on the first
+        # TODO: call in this process; keep it for the next ones.
         raise NotImplementedError("Exercise 5.5: implement MemmapDataset._array")
 
     def __len__(self) -> int:
@@ -160,16 +159,18 @@ class MemmapDataset(Dataset):
     def __getitem__(self, index: int) -> torch.Tensor:
         # TODO: the memmap is read-only: a tensor that views it cannot be written (torch.from_numpy
         # TODO: warns that the array is not writable; the first write crashes the process).
-        # TODO: copy the row out first (np.array(row)), then torch.from_numpy.
+        # TODO: so give the item its own copy of the row.
         raise NotImplementedError("Exercise 5.7: implement MemmapDataset.__getitem__")
 
     def __getitems__(self, indices: list[int]) -> list[torch.Tensor]:
         """The items at ``indices`` in one read: what the DataLoader calls for a whole batch when a
         dataset defines it. Same tensors as ``[self[i] for i in indices]``."""
-        # TODO: one fancy-indexing read, self._array()[indices] (a copy), then split it into rows.
+        # TODO: one read for the whole batch (NumPy fancy indexing returns a copy), then split the
+        # TODO: block into one tensor per index.
         raise NotImplementedError("Exercise 5.8: implement MemmapDataset.__getitems__")
 
     def __getstate__(self) -> dict[str, Any]:
         """What pickling stores: everything but the open memmap."""
-        # TODO: copy self.__dict__ and set the memmap entry to None; the copy reopens it lazily.
+        # TODO: return the instance's attributes without the open memmap (the copy reopens it lazily);
+        # TODO: do not change self, which may still be reading.
         raise NotImplementedError("Exercise 5.9: implement MemmapDataset.__getstate__")

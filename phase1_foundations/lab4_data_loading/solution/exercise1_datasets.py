@@ -51,11 +51,10 @@ class FolderDataset(Dataset):
         self.extension = extension
         self.transform = transform
         # BEGIN SOLUTION
-        # TODO: the class names are the sub-folders of root (os.scandir or Path.iterdir; keep
-        # TODO: only directories), sorted; give each its position as index.
-        # TODO: then, class by class in that order, list the files of the folder whose name ends
-        # TODO: with the extension (lower() both sides), sorted by name, as (str(path), index).
-        # TODO: do not open the files here: reading happens in __getitem__, in the worker.
+        # TODO: the classes are the sub-folders of root (directories only, os.scandir), sorted.
+        # TODO: samples: class by class, the files directly in each folder with the extension, matched
+        # TODO: case-insensitively and sorted by name as strings (as DatasetFolder does).
+        # TODO: only list here, never open a file: reading happens in __getitem__, in the worker.
         self.classes = sorted(entry.name for entry in os.scandir(self.root) if entry.is_dir())
         if not self.classes:
             raise FileNotFoundError(f"no class folder found in {self.root}")
@@ -81,8 +80,8 @@ class FolderDataset(Dataset):
         """``(x, label)`` for sample ``index``: x is the file's array as a tensor (same shape and
         dtype as stored; ``transform(x)`` when a transform was given), label the class index."""
         # BEGIN SOLUTION
-        # TODO: look the (path, label) pair up in samples; np.load the file and turn the array
-        # TODO: into a tensor with torch.from_numpy; apply the transform if there is one.
+        # TODO: only now read this one file (NumPy can load it) into a tensor of the stored dtype and
+        # TODO: shape, without converting it; apply the transform if there is one.
         path, label = self.samples[index]
         x = torch.from_numpy(np.load(path))
         if self.transform is not None:
@@ -114,10 +113,9 @@ class ShardedRecordStream(IterableDataset):
 
     def __iter__(self) -> Iterator[torch.Tensor]:
         # BEGIN SOLUTION
-        # TODO: torch.utils.data.get_worker_info() is None in the main process; inside a worker it
-        # TODO: tells .id and .num_workers. There are world_size * max(num_workers, 1) readers in all.
-        # TODO: number this reader uniquely, e.g. rank * num_workers + worker id, and take every
-        # TODO: n-th file starting from that number (paths[reader::n_readers]); yield their rows.
+        # TODO: get_worker_info() says which worker this copy runs in (None in the main process).
+        # TODO: count every reader of the job (all ranks, all workers; a rank without workers is one
+        # TODO: reader) and give this one a unique number; deal whole files round-robin by that number.
         info = get_worker_info()
         worker_id, num_workers = (0, 1) if info is None else (info.id, info.num_workers)
         n_readers = self.world_size * num_workers

@@ -37,10 +37,9 @@ def pad_collate(
     Raises ValueError for another ``padding_side``.
     """
     # BEGIN SOLUTION
-    # TODO: find T, allocate the output once (new_full on the first sequence keeps its dtype
-    # TODO: and device) and copy each sequence into its row, at the front or the back.
-    # TODO: the mask needs no loop: compare torch.arange(T) (as a row) with lengths (as a
-    # TODO: column); for left padding, real positions are those >= T - L_i.
+    # TODO: allocate the output once, filled with padding_value in the sequences' dtype, and copy
+    # TODO: each sequence into its row, at the front or the back; a length-0 sequence copies nothing.
+    # TODO: the mask needs no loop: broadcast a row of positions against a column of lengths.
     if padding_side not in ("right", "left"):
         raise ValueError(f"padding_side must be 'right' or 'left', got {padding_side!r}")
     seqs = [s for s, _ in batch]
@@ -69,8 +68,8 @@ def padding_waste(batches: Sequence[Sequence[int]], lengths: Sequence[int] | tor
     0.0 when there is no position at all (no batch, or only empty sequences).
     """
     # BEGIN SOLUTION
-    # TODO: per batch, its padded size is len(batch) * (longest length in it); add these up, and
-    # TODO: add up the real lengths; the waste is one minus their ratio.
+    # TODO: add up, over all batches, the real positions and the padded ones (each batch padded to
+    # TODO: its longest member); the docstring combines them. Empty batches and no positions at all: 0.0.
     lengths = torch.as_tensor(lengths)
     real, padded = 0, 0
     for b in batches:
@@ -119,17 +118,17 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         # BEGIN SOLUTION
-        # TODO: n // batch_size full batches, plus one partial batch unless drop_last or none is left.
+        # TODO: as many batches as BatchSampler makes: the full ones, plus a partial one if any index
+        # TODO: is left over and drop_last is off.
         n = len(self.lengths)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         # END SOLUTION
 
     def __iter__(self) -> Iterator[list[int]]:
         # BEGIN SOLUTION
-        # TODO: follow the numbered steps of the docstring. One torch.Generator seeded with
-        # TODO: seed + epoch draws both the permutation and the batch order.
-        # TODO: sorting inside a pool: torch.argsort(self.lengths[pool], stable=True) gives
-        # TODO: positions within the pool; map them back to dataset indices.
+        # TODO: follow the numbered steps of the docstring; one generator draws both the permutation
+        # TODO: and the batch order. Sorting a pool by length (torch.argsort, stable) gives positions
+        # TODO: within the pool, not dataset indices.
         n = len(self.lengths)
         g = torch.Generator().manual_seed(self.seed + self.epoch)
         order = torch.randperm(n, generator=g) if self.shuffle else torch.arange(n)

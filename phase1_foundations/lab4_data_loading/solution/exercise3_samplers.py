@@ -31,8 +31,8 @@ def class_sampling_weights(labels: torch.Tensor, alpha: float = 1.0) -> torch.Te
     alpha = 0.5: "square-root" sampling, in between.
     """
     # BEGIN SOLUTION
-    # TODO: count each class (torch.bincount), raise the counts to the power -alpha in float64,
-    # TODO: and index that per-class table with labels to get one weight per sample.
+    # TODO: a sample's weight depends only on the size of its class: count the classes once
+    # TODO: (torch.bincount), in float64, and look each sample's count up by its label.
     # TODO: why it works: class c holds n_c samples of weight n_c^(-alpha) each, total n_c^(1-alpha).
     counts = torch.bincount(labels.long()).to(torch.float64)
     per_sample = counts[labels.long()].pow(-alpha)
@@ -83,8 +83,8 @@ class ShardingSampler(Sampler[int]):
         self.drop_last = drop_last
         self.epoch = 0
         # BEGIN SOLUTION
-        # TODO: check the rank. Then decide how many indices each rank gets: with drop_last,
-        # TODO: floor(dataset_len / num_replicas); otherwise ceil(dataset_len / num_replicas).
+        # TODO: check the rank, then fix how many indices each rank gets (every rank the same):
+        # TODO: drop_last rounds the share down (the tail is cut), otherwise it rounds up (padding).
         if not 0 <= rank < num_replicas:
             raise ValueError(f"rank must be in [0, {num_replicas - 1}], got {rank}")
         if drop_last:
@@ -106,10 +106,10 @@ class ShardingSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         # BEGIN SOLUTION
-        # TODO: build the full padded (or cut) list first, the same on every rank, then take
-        # TODO: this rank's strided slice [rank::num_replicas].
-        # TODO: padding: indices += indices[:pad] is enough only when pad <= len(indices); the
-        # TODO: general case repeats the whole list ceil(pad / len) times before cutting.
+        # TODO: build the whole epoch's list first, identical on every rank, padded or cut to ranks
+        # TODO: times the per-rank count; then take this rank's strided share.
+        # TODO: padding reuses indices from the start; a list shorter than the padding needed must
+        # TODO: wrap around more than once.
         if self.shuffle:
             g = torch.Generator().manual_seed(self.seed + self.epoch)
             indices = torch.randperm(self.dataset_len, generator=g).tolist()

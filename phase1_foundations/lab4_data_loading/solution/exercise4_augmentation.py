@@ -30,10 +30,9 @@ def random_crop_with_padding(images: torch.Tensor, padding: int, generator: torc
     out[b] = padded[b, :, dy:dy + H, dx:dx + W]. Returns (B, C, H, W); ``images`` is unchanged.
     """
     # BEGIN SOLUTION
-    # TODO: pad once for the whole batch, draw B offsets per axis with torch.randint(...,
-    # TODO: generator=generator), and cut each image's window.
-    # TODO: a loop over B is fine; loop-free: build index grids dy[:, None] + arange(H) and
-    # TODO: dx[:, None] + arange(W) and gather with advanced indexing.
+    # TODO: pad the whole batch once, then draw one offset per image and per axis from the generator.
+    # TODO: cut each image's window: a loop over B is fine; loop-free, advanced indexing with
+    # TODO: broadcast index tensors picks every window at once.
     B, C, H, W = images.shape
     p = padding
     padded = F.pad(images, (p, p, p, p), mode=padding_mode) if p > 0 else images
@@ -54,8 +53,8 @@ def random_horizontal_flip(images: torch.Tensor, p: float, generator: torch.Gene
     tensor; ``images`` is unchanged.
     """
     # BEGIN SOLUTION
-    # TODO: one uniform draw per image (torch.rand(B, generator=generator) < p) decides; select
-    # TODO: between the image and its flip with torch.where, the decision shaped (B, 1, 1, 1).
+    # TODO: one uniform draw per image from the generator decides (probability p); choose between the
+    # TODO: image and its mirror with torch.where, the decision shaped to broadcast over C, H, W.
     flip = torch.rand(images.shape[0], generator=generator) < p
     return torch.where(flip[:, None, None, None], images.flip(-1), images)
     # END SOLUTION
@@ -69,8 +68,8 @@ def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float])
     when a std is 0. Returns a new tensor; ``images`` is unchanged.
     """
     # BEGIN SOLUTION
-    # TODO: make mean and std tensors of the images' dtype shaped (C, 1, 1): broadcasting does
-    # TODO: the rest for both the 3-D and the 4-D case.
+    # TODO: make mean and std tensors of the images' dtype, shaped so that they broadcast along the
+    # TODO: channel dimension of 3-D and 4-D input alike; reject a zero std.
     mean_t = torch.as_tensor(mean, dtype=images.dtype, device=images.device)
     std_t = torch.as_tensor(std, dtype=images.dtype, device=images.device)
     if (std_t == 0).any():
@@ -102,9 +101,9 @@ def sample_mix_params(batch_size: int, alpha: float, generator: torch.Generator)
     Raises ValueError unless alpha > 0. (``torch.distributions.Beta`` cannot take a generator.)
     """
     # BEGIN SOLUTION
-    # TODO: if X ~ Gamma(a, 1) and Y ~ Gamma(b, 1) are independent, X / (X + Y) ~ Beta(a, b).
-    # TODO: torch._standard_gamma(torch.tensor([alpha, alpha], dtype=torch.float64),
-    # TODO: generator=generator) draws both Gammas from the generator. perm: torch.randperm.
+    # TODO: if X ~ Gamma(a, 1) and Y ~ Gamma(b, 1) are independent, X / (X + Y) ~ Beta(a, b);
+    # TODO: torch._standard_gamma can draw Gammas from a generator. Then the permutation, from the
+    # TODO: same generator. Reject alpha <= 0.
     if not alpha > 0:
         raise ValueError(f"alpha must be > 0, got {alpha}")
     gammas = torch._standard_gamma(torch.tensor([alpha, alpha], dtype=torch.float64), generator=generator)
@@ -143,8 +142,8 @@ def cutmix(images: torch.Tensor, targets: torch.Tensor, lam: float, perm: torch.
     Returns ``(mixed_images, mixed_targets, (y0, y1, x0, x1), lam_adj)``; inputs are unchanged.
     """
     # BEGIN SOLUTION
-    # TODO: draw cy then cx with torch.randint(..., generator=generator); compute the clipped box.
-    # TODO: clone the images, then copy images[perm] into the box region of the clone.
+    # TODO: draw the centre from the generator (cy first, then cx) and clip the box at the borders.
+    # TODO: never write into the inputs: paste the partners' box into a copy.
     # TODO: the label weight comes from the clipped box, not from lam: near a border the box is
     # TODO: smaller than asked for, and the labels must say how much was really pasted.
     B, C, H, W = images.shape
@@ -172,9 +171,9 @@ def tta_predict(model: nn.Module, images: torch.Tensor,
     without building a graph. The model's train/eval mode is restored afterwards.
     """
     # BEGIN SOLUTION
-    # TODO: remember model.training, switch to eval() (dropout off, batch-norm running stats),
-    # TODO: and run the views under torch.no_grad(). Average probabilities, not logits.
-    # TODO: restore the mode in a finally: block so an exception does not leave it in eval.
+    # TODO: evaluation mode (dropout off, batch-norm running stats) and no graph for the views.
+    # TODO: average probabilities, not logits.
+    # TODO: the caller's train/eval mode must come back even when a view raises.
     was_training = model.training
     model.eval()
     try:

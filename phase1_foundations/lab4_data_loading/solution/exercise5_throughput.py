@@ -47,8 +47,8 @@ class ExpensiveDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         # BEGIN SOLUTION
-        # TODO: check the index (IndexError outside [0, n)), sleep, burn the CPU loop (any
-        # TODO: arithmetic in a Python for loop), then build x from a generator seeded with seed + index.
+        # TODO: reject an index outside [0, n) with IndexError, spend the two costs of the docstring
+        # TODO: (the CPU one is any arithmetic in pure Python), then build the sample as it says.
         if not 0 <= index < self.n:
             raise IndexError(f"index {index} out of range for a dataset of {self.n} samples")
         if self.io_seconds > 0:
@@ -114,11 +114,9 @@ def measure_throughput(dataset: Dataset, batch_size: int, num_workers: int, pin_
     ``first_batch_seconds`` from the first epoch's start to its first batch.
     """
     # BEGIN SOLUTION
-    # TODO: build the DataLoader's keyword arguments, adding persistent_workers (and
-    # TODO: prefetch_factor when given) only for num_workers > 0. Create the loader once.
-    # TODO: per epoch: t0 = time.perf_counter(); for batch in loader: ... count samples, note the
-    # TODO: first batch's time in epoch 0, move to the device if asked; then synchronise
-    # TODO: (torch.cuda.synchronize() for a CUDA device) and record the epoch time.
+    # TODO: one DataLoader for all epochs; options that need workers must be left out without them.
+    # TODO: time each epoch as the docstring says (time.perf_counter), counting samples, not batches.
+    # TODO: copies to a GPU are asynchronous: wait for the device before stopping the clock.
     kwargs: dict[str, Any] = dict(batch_size=batch_size, num_workers=num_workers, pin_memory=pin_memory)
     if collate_fn is not None:
         kwargs["collate_fn"] = collate_fn
@@ -157,9 +155,9 @@ def write_memmap(path: str | os.PathLike[str], chunks: Iterable[np.ndarray]) -> 
     when there is no chunk at all.
     """
     # BEGIN SOLUTION
-    # TODO: open the file once in binary write mode and, chunk by chunk, check it against the
-    # TODO: first one and write np.ascontiguousarray(chunk).tobytes() (or chunk.tofile(f)).
-    # TODO: count rows as you go; the iterable may be a generator, so do not call len() on it.
+    # TODO: stream: open the file once and, chunk by chunk, check it against the first one and write
+    # TODO: its raw bytes in C order, counting rows as you go.
+    # TODO: the iterable may be a generator: one pass, no len(). No chunk at all is an error too.
     rows, first = 0, None
     with open(path, "wb") as f:
         for chunk in chunks:
@@ -196,8 +194,8 @@ class MemmapDataset(Dataset):
         self.sample_shape = tuple(sample_shape)
         self.dtype = np.dtype(dtype)
         # BEGIN SOLUTION
-        # TODO: N = file size // bytes per sample (os.path.getsize; bytes per sample is
-        # TODO: prod(sample_shape) * itemsize); check it divides exactly.
+        # TODO: N follows from the file's size and the bytes one sample takes (its shape and dtype);
+        # TODO: a remainder means a ValueError.
         # TODO: do not open the memmap here: open it on first use, in the process that reads.
         sample_bytes = math.prod(self.sample_shape) * self.dtype.itemsize
         size = os.path.getsize(self.path)
@@ -210,7 +208,8 @@ class MemmapDataset(Dataset):
     def _array(self) -> np.memmap:
         """The file as a read-only (N, *sample_shape) memmap, opened on first use in this process."""
         # BEGIN SOLUTION
-        # TODO: np.memmap(path, dtype=..., mode="r", shape=(N, *sample_shape)); keep it for next time.
+        # TODO: open the file read-only with np.memmap, shaped as the docstring says, only on the first
+        # TODO: call in this process; keep it for the next ones.
         if self._data is None:
             self._data = np.memmap(self.path, dtype=self.dtype, mode="r", shape=(self.n, *self.sample_shape))
         return self._data
@@ -226,7 +225,7 @@ class MemmapDataset(Dataset):
         # BEGIN SOLUTION
         # TODO: the memmap is read-only: a tensor that views it cannot be written (torch.from_numpy
         # TODO: warns that the array is not writable; the first write crashes the process).
-        # TODO: copy the row out first (np.array(row)), then torch.from_numpy.
+        # TODO: so give the item its own copy of the row.
         return torch.from_numpy(np.array(self._array()[index]))
         # END SOLUTION
 
@@ -234,7 +233,8 @@ class MemmapDataset(Dataset):
         """The items at ``indices`` in one read: what the DataLoader calls for a whole batch when a
         dataset defines it. Same tensors as ``[self[i] for i in indices]``."""
         # BEGIN SOLUTION
-        # TODO: one fancy-indexing read, self._array()[indices] (a copy), then split it into rows.
+        # TODO: one read for the whole batch (NumPy fancy indexing returns a copy), then split the
+        # TODO: block into one tensor per index.
         block = torch.from_numpy(np.asarray(self._array()[np.asarray(indices, dtype=np.int64)]))
         return list(block.unbind(0))
         # END SOLUTION
@@ -242,7 +242,8 @@ class MemmapDataset(Dataset):
     def __getstate__(self) -> dict[str, Any]:
         """What pickling stores: everything but the open memmap."""
         # BEGIN SOLUTION
-        # TODO: copy self.__dict__ and set the memmap entry to None; the copy reopens it lazily.
+        # TODO: return the instance's attributes without the open memmap (the copy reopens it lazily);
+        # TODO: do not change self, which may still be reading.
         state = self.__dict__.copy()
         state["_data"] = None
         return state

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_devices.py by `make stubs` [fingerprint 737b9dfcc4b1]
+# Exercise stub generated from solution/exercise1_devices.py by `make stubs` [fingerprint d193b2b36b83]
 """Exercise 1: devices and transfers.
 
 A tensor lives on one device; an operation needs all its operands on the same one. Real batches
@@ -28,10 +28,9 @@ def to_device(obj: Any, device: str | torch.device, non_blocking: bool = False) 
     one of those containers (ints, strings, None, numpy arrays) is returned as it is.
     ``non_blocking`` is passed on to each tensor's move.
     """
-    # TODO: recursion: a tensor is the base case; a container is rebuilt from its moved items.
-    # TODO: check named tuples before plain tuples: type(obj)(*items) rebuilds a named tuple,
-    # TODO: type(obj)(items) a tuple or list, {k: ... for k, v in obj.items()} a dict.
-    # TODO: tensor.to(device, non_blocking=non_blocking) moves one tensor.
+    # TODO: recursion: a tensor is the base case (Tensor.to moves it); a dict, list or tuple is rebuilt
+    # TODO: from its moved items as the same type; any other leaf comes back as it is.
+    # TODO: a named tuple is a tuple too, but its constructor takes the items differently: check it first.
     raise NotImplementedError("Exercise 1.1: implement to_device")
 
 
@@ -59,9 +58,8 @@ def host_to_device_bandwidth(
     memory is a CUDA driver feature): without it, raise ValueError saying so. ``nbytes`` and
     ``repeat`` must be positive (ValueError otherwise).
     """
-    # TODO: validate first: nbytes >= 1, repeat >= 1, and pinned only when torch.cuda.is_available().
-    # TODO: torch.empty(nbytes, dtype=torch.uint8, pin_memory=pinned) is the source;
-    # TODO: torch.empty_like(src, device=device) the destination; dst.copy_(src, non_blocking=pinned).
-    # TODO: a CUDA copy is asynchronous: torch.cuda.synchronize() before and after each timed copy.
-    # TODO: report the median of the timed copies, not the mean (one hiccup should not move it).
+    # TODO: validate the arguments first (the docstring lists the ValueErrors).
+    # TODO: allocate both buffers once, outside the timing; only the copies are timed.
+    # TODO: a CUDA copy is asynchronous: the clock must not be read while one is still in flight.
+    # TODO: summarise with the median, not the mean (one hiccup should not move it).
     raise NotImplementedError("Exercise 1.3: implement host_to_device_bandwidth")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_benchmarking.py by `make stubs` [fingerprint ab70b58252a4]
+# Exercise stub generated from solution/exercise2_benchmarking.py by `make stubs` [fingerprint 0e1d7571399e]
 """Exercise 2: benchmarking honestly, and the roofline.
 
 A measurement you can trust needs four things: warm-up calls (the first call pays for memory
@@ -32,24 +32,24 @@ def time_fn(
     again. ``sync=None`` means: synchronise CUDA if this process has initialised it, else do
     nothing. Returns a list of ``repeat`` floats (seconds), in call order.
     """
-    # TODO: call fn() warmup times first and do not time those calls.
-    # TODO: then, per timed call: sync(); t0 = time.perf_counter(); fn(); sync(); record the difference.
-    # TODO: the default sync: torch.cuda.synchronize() when torch.cuda.is_available() and
-    # TODO: torch.cuda.is_initialized(), otherwise a function that does nothing.
+    # TODO: warm-up calls are not timed; each timed call is measured on its own with time.perf_counter.
+    # TODO: work queued before the clock starts must not be counted, work queued by fn must be: where
+    # TODO: does sync() go? The default sync touches CUDA only if this process already initialised it.
     raise NotImplementedError("Exercise 2.1: implement time_fn")
 
 
 def matmul_flops(m: int, k: int, n: int) -> int:
     """Floating-point operations of one (m, k) @ (k, n) matrix product, counting a multiply-add as 2."""
-    # TODO: each of the m * n outputs is a dot product of length k: k multiplies and k adds
-    # TODO: (k - 1 adds strictly, but the convention counts 2 per multiply-add).
+    # TODO: count the output elements and the multiply-adds each one needs; a multiply-add counts
+    # TODO: as 2 FLOPs (the convention, though a dot product strictly has one add fewer).
     raise NotImplementedError("Exercise 2.2: implement matmul_flops")
 
 
 def matmul_intensity(m: int, k: int, n: int, bytes_per_element: int) -> float:
     """Arithmetic intensity (FLOP per byte) of (m, k) @ (k, n), assuming each operand is read once
     from memory and the (m, n) result written once, every element ``bytes_per_element`` bytes."""
-    # TODO: bytes moved = bytes_per_element * (elements of A + elements of B + elements of C).
+    # TODO: FLOPs (reuse matmul_flops) per byte moved, where both operands are read once and the
+    # TODO: result written once.
     raise NotImplementedError("Exercise 2.3: implement matmul_intensity")
 
 
@@ -57,8 +57,9 @@ def roofline(intensity: float, peak_flops: float, bandwidth: float) -> tuple[flo
     """Attainable FLOP/s at arithmetic ``intensity`` (FLOP/byte) on a machine with ``peak_flops``
     (FLOP/s) and memory ``bandwidth`` (byte/s), and the bound: ``"memory"`` below the ridge point,
     ``"compute"`` at or above it. All inputs must be positive (ValueError otherwise)."""
-    # TODO: the ridge point is peak_flops / bandwidth (FLOP/byte).
-    # TODO: attainable = min(peak_flops, intensity * bandwidth).
+    # TODO: two ceilings: the compute peak, and what the bandwidth can feed at this intensity; the
+    # TODO: lower one wins. The ridge point, where they meet, names the bound (exactly at it: compute).
+    # TODO: reject non-positive inputs.
     raise NotImplementedError("Exercise 2.4: implement roofline")
 
 
@@ -77,6 +78,6 @@ def estimate_peak_flops(
 ) -> float:
     """Estimated peak FLOP/s of a CPU: every core issuing a fused multiply-add on every FMA unit,
     every lane of a ``simd_bits``-wide register, every cycle at ``clock_hz``."""
-    # TODO: lanes = simd_bits / dtype_bits (at least 1); one FMA is 2 FLOPs (a multiply and an add).
-    # TODO: peak = cores * clock * fma_units * lanes * 2.
+    # TODO: multiply everything that happens in parallel per cycle: cores, FMA units, and the lanes of
+    # TODO: one register (how many dtype_bits values fit in simd_bits, at least 1); an FMA is 2 FLOPs.
     raise NotImplementedError("Exercise 2.6: implement estimate_peak_flops")

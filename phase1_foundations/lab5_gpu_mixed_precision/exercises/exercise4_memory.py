@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_memory.py by `make stubs` [fingerprint 30c567b28ce0]
+# Exercise stub generated from solution/exercise4_memory.py by `make stubs` [fingerprint ce8e63c7e202]
 """Exercise 4: where training memory goes.
 
 Training a model holds, besides the data: the parameters, one gradient per parameter, the
@@ -42,10 +42,10 @@ def saved_tensor_bytes(fn: Callable[..., Any], *args: Any, exclude: Iterable[tor
     Tensors sharing memory with one in ``exclude`` (typically the model's parameters, which exist
     anyway) are not counted.
     """
-    # TODO: wrap the call in `with torch.autograd.graph.saved_tensors_hooks(pack, unpack):`.
-    # TODO: pack(t) receives each saved tensor and must return something unpack turns back into t
-    # TODO: (returning t itself is fine). Record t in pack.
-    # TODO: distinct memory: key by t.untyped_storage().data_ptr(), count untyped_storage().nbytes().
+    # TODO: run fn under torch.autograd.graph.saved_tensors_hooks: the pack hook sees every tensor
+    # TODO: autograd saves, and unpack must give it back in backward.
+    # TODO: count distinct memory, not tensors: views and repeats share one storage; how do you
+    # TODO: identify a storage? Storages shared with `exclude` are skipped.
     raise NotImplementedError("Exercise 4.2: implement saved_tensor_bytes")
 
 
@@ -53,8 +53,8 @@ def checkpointed_forward(blocks: Sequence[nn.Module], x: torch.Tensor) -> torch.
     """``blocks[-1](... blocks[1](blocks[0](x)))``, storing only each block's input for backward:
     the activations inside a block are recomputed during the backward pass. Same output and same
     gradients as running the blocks plainly."""
-    # TODO: torch.utils.checkpoint.checkpoint(block, h, use_reentrant=False) runs one block
-    # TODO: without saving its inner activations.
+    # TODO: run the blocks in turn, each through torch.utils.checkpoint (the non-reentrant variant), so
+    # TODO: a block keeps only its input and recomputes its inner activations in backward.
     raise NotImplementedError("Exercise 4.3: implement checkpointed_forward")
 
 
@@ -72,7 +72,7 @@ def accumulated_gradients(
     rounding) to one backward pass on the full batch. Gradients already in ``.grad`` before the
     call must not leak into the result.
     """
-    # TODO: start from model.zero_grad(set_to_none=True); backward() adds into .grad.
-    # TODO: the full-batch loss is a mean over N samples; a micro-batch's mean covers only n of
-    # TODO: them. Weight each micro-batch loss by n / N before backward, so the sum is the full mean.
+    # TODO: backward() adds into .grad, so stale gradients must go first.
+    # TODO: the full-batch loss is a mean over all samples, a micro-batch's loss a mean over fewer:
+    # TODO: weight each one so the accumulated gradients add up to the full-batch gradient.
     raise NotImplementedError("Exercise 4.4: implement accumulated_gradients")

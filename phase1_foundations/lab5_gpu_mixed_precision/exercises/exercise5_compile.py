@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_compile.py by `make stubs` [fingerprint 5d8d7a9aab9e]
+# Exercise stub generated from solution/exercise5_compile.py by `make stubs` [fingerprint aaae200921dd]
 """Exercise 5: torch.compile.
 
 ``torch.compile`` has two halves. TorchDynamo reads the Python bytecode of your function as it
@@ -23,8 +23,8 @@ import torch
 
 def count_graph_breaks(fn: Callable[..., Any], *args: Any) -> int:
     """How many graph breaks TorchDynamo makes when it traces ``fn(*args)``."""
-    # TODO: torch._dynamo.explain(fn) returns a function; call it with the arguments and read the
-    # TODO: graph_break_count of what it returns. torch._dynamo.reset() first gives a clean slate.
+    # TODO: torch._dynamo.explain traces a call and reports its graph breaks; reset Dynamo first for
+    # TODO: a clean slate.
     raise NotImplementedError("Exercise 5.1: implement count_graph_breaks")
 
 
@@ -40,8 +40,8 @@ def clip_and_squash_with_break(x: torch.Tensor) -> torch.Tensor:
 def clip_and_squash(x: torch.Tensor) -> torch.Tensor:
     """Same values as :func:`clip_and_squash_with_break` for every ``x`` (non-empty, float), without
     a graph break: no Python number is read from a tensor."""
-    # TODO: the branch divides by m when m > 1 and by 1 otherwise: that is one division by a
-    # TODO: tensor computed with tensor operations (torch.clamp, torch.maximum or torch.where).
+    # TODO: the Python `if` on a tensor's value is what breaks the graph. Can both branches be one
+    # TODO: division, by a divisor computed with tensor operations (torch.clamp, torch.maximum, torch.where)?
     raise NotImplementedError("Exercise 5.2: implement clip_and_squash")
 
 
@@ -60,7 +60,7 @@ def compile_benchmark(
     ``eager_s / compiled_s``, and the largest absolute difference between the two outputs.
     Starts from a clean compile cache (``torch._dynamo.reset()``), so the first call compiles.
     """
-    # TODO: reset, compiled = torch.compile(fn, backend=backend); time the first compiled(*args).
-    # TODO: then time both with warm-up and repeats (synchronise CUDA when a tensor is on a GPU)
-    # TODO: and take the medians.
+    # TODO: from a clean Dynamo cache, compile fn with torch.compile and the given backend; the first
+    # TODO: call compiles, so time it on its own. Then time eager and compiled the honest way
+    # TODO: (warm-up, repeats, synchronisation when tensors are on a GPU, medians) and compare outputs.
     raise NotImplementedError("Exercise 5.3: implement compile_benchmark")

@@ -28,10 +28,9 @@ def to_device(obj: Any, device: str | torch.device, non_blocking: bool = False) 
     ``non_blocking`` is passed on to each tensor's move.
     """
     # BEGIN SOLUTION
-    # TODO: recursion: a tensor is the base case; a container is rebuilt from its moved items.
-    # TODO: check named tuples before plain tuples: type(obj)(*items) rebuilds a named tuple,
-    # TODO: type(obj)(items) a tuple or list, {k: ... for k, v in obj.items()} a dict.
-    # TODO: tensor.to(device, non_blocking=non_blocking) moves one tensor.
+    # TODO: recursion: a tensor is the base case (Tensor.to moves it); a dict, list or tuple is rebuilt
+    # TODO: from its moved items as the same type; any other leaf comes back as it is.
+    # TODO: a named tuple is a tuple too, but its constructor takes the items differently: check it first.
     if isinstance(obj, torch.Tensor):
         return obj.to(device, non_blocking=non_blocking)
     if isinstance(obj, dict):
@@ -77,11 +76,10 @@ def host_to_device_bandwidth(
     ``repeat`` must be positive (ValueError otherwise).
     """
     # BEGIN SOLUTION
-    # TODO: validate first: nbytes >= 1, repeat >= 1, and pinned only when torch.cuda.is_available().
-    # TODO: torch.empty(nbytes, dtype=torch.uint8, pin_memory=pinned) is the source;
-    # TODO: torch.empty_like(src, device=device) the destination; dst.copy_(src, non_blocking=pinned).
-    # TODO: a CUDA copy is asynchronous: torch.cuda.synchronize() before and after each timed copy.
-    # TODO: report the median of the timed copies, not the mean (one hiccup should not move it).
+    # TODO: validate the arguments first (the docstring lists the ValueErrors).
+    # TODO: allocate both buffers once, outside the timing; only the copies are timed.
+    # TODO: a CUDA copy is asynchronous: the clock must not be read while one is still in flight.
+    # TODO: summarise with the median, not the mean (one hiccup should not move it).
     if nbytes < 1 or repeat < 1:
         raise ValueError(f"nbytes and repeat must be positive, got nbytes={nbytes}, repeat={repeat}")
     device = torch.device(device)

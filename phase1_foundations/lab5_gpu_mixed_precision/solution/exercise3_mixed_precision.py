@@ -32,10 +32,10 @@ def float_format(exponent_bits: int, mantissa_bits: int) -> dict[str, float]:
     float16 (5, 10), bfloat16 (8, 7), float32 (8, 23), float64 (11, 52) and float8_e5m2 (5, 2).
     """
     # BEGIN SOLUTION
-    # TODO: bias = 2^(e-1) - 1. The largest exponent field usable for finite numbers is all ones
-    # TODO: minus one, i.e. an unbiased exponent of +bias; the smallest normal one is 1 - bias.
-    # TODO: max = (2 - 2^-m) * 2^bias; smallest normal = 2^(1 - bias); subnormals spend mantissa
-    # TODO: bits below that: smallest = 2^(1 - bias - m); eps = 2^-m.
+    # TODO: start from the bias. The all-ones exponent is reserved for inf/NaN and the all-zeros one
+    # TODO: for subnormals: which unbiased exponents are left for normal numbers?
+    # TODO: max: the largest exponent with every mantissa bit set; subnormals reach m bits below the
+    # TODO: smallest normal; eps is the weight of the last mantissa bit at exponent 0.
     bias = 2 ** (exponent_bits - 1) - 1
     return {
         "bits": float(1 + exponent_bits + mantissa_bits),
@@ -76,9 +76,9 @@ def autocast_train_step(
     optimizer steps directly. The model's parameters stay float32.
     """
     # BEGIN SOLUTION
-    # TODO: with torch.autocast(device_type=x.device.type, dtype=autocast_dtype(...)): forward + loss.
-    # TODO: backward outside the context (autocast already recorded the casts in the graph).
-    # TODO: with a scaler: scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update().
+    # TODO: only the forward pass and the loss run under torch.autocast (device type from x, dtype from
+    # TODO: autocast_dtype); backward and the step run outside it (the casts are already in the graph).
+    # TODO: with a scaler, backward goes through the scaled loss and the scaler does the step and update.
     optimizer.zero_grad(set_to_none=True)
     device_type = x.device.type
     with torch.autocast(device_type=device_type, dtype=autocast_dtype(device_type)):
@@ -130,10 +130,9 @@ class DynamicLossScaler:
         """Unscale the gradients in place; step the optimizer if they are all finite. Returns True
         when it stepped. Parameters without a gradient are ignored."""
         # BEGIN SOLUTION
-        # TODO: loop over optimizer.param_groups and each group's "params"; skip p.grad is None.
-        # TODO: p.grad.mul_(1 / scale) (or div_), and remember whether any of them is not finite
-        # TODO: (torch.isfinite(g).all() is False for inf and for NaN).
-        # TODO: store that in self.found_inf for update(); only then decide whether to step.
+        # TODO: unscale every existing gradient of the optimizer's parameters in place (param_groups),
+        # TODO: noting whether any holds an inf or a NaN (torch.isfinite).
+        # TODO: update() needs that verdict (self.found_inf); step only when every gradient is finite.
         inv = 1.0 / self.scale_value
         found_inf = False
         for group in optimizer.param_groups:
@@ -153,8 +152,8 @@ class DynamicLossScaler:
     def update(self) -> None:
         """Back off after an overflow, grow after ``growth_interval`` clean steps in a row."""
         # BEGIN SOLUTION
-        # TODO: an overflow resets the count of good steps and multiplies the scale by backoff_factor.
-        # TODO: otherwise count the step; when the count reaches growth_interval, grow and reset it.
+        # TODO: use the verdict of the last step(): back off after an overflow, grow after growth_interval
+        # TODO: clean steps in a row (self.good_steps). Which events must restart that count?
         if self.found_inf:
             self.scale_value *= self.backoff_factor
             self.good_steps = 0

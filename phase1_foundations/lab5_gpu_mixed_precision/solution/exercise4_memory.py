@@ -57,10 +57,10 @@ def saved_tensor_bytes(fn: Callable[..., Any], *args: Any, exclude: Iterable[tor
     anyway) are not counted.
     """
     # BEGIN SOLUTION
-    # TODO: wrap the call in `with torch.autograd.graph.saved_tensors_hooks(pack, unpack):`.
-    # TODO: pack(t) receives each saved tensor and must return something unpack turns back into t
-    # TODO: (returning t itself is fine). Record t in pack.
-    # TODO: distinct memory: key by t.untyped_storage().data_ptr(), count untyped_storage().nbytes().
+    # TODO: run fn under torch.autograd.graph.saved_tensors_hooks: the pack hook sees every tensor
+    # TODO: autograd saves, and unpack must give it back in backward.
+    # TODO: count distinct memory, not tensors: views and repeats share one storage; how do you
+    # TODO: identify a storage? Storages shared with `exclude` are skipped.
     skip = {t.untyped_storage().data_ptr() for t in exclude}
     storages: dict[int, int] = {}
 
@@ -81,8 +81,8 @@ def checkpointed_forward(blocks: Sequence[nn.Module], x: torch.Tensor) -> torch.
     the activations inside a block are recomputed during the backward pass. Same output and same
     gradients as running the blocks plainly."""
     # BEGIN SOLUTION
-    # TODO: torch.utils.checkpoint.checkpoint(block, h, use_reentrant=False) runs one block
-    # TODO: without saving its inner activations.
+    # TODO: run the blocks in turn, each through torch.utils.checkpoint (the non-reentrant variant), so
+    # TODO: a block keeps only its input and recomputes its inner activations in backward.
     from torch.utils.checkpoint import checkpoint
 
     h = x
@@ -107,9 +107,9 @@ def accumulated_gradients(
     call must not leak into the result.
     """
     # BEGIN SOLUTION
-    # TODO: start from model.zero_grad(set_to_none=True); backward() adds into .grad.
-    # TODO: the full-batch loss is a mean over N samples; a micro-batch's mean covers only n of
-    # TODO: them. Weight each micro-batch loss by n / N before backward, so the sum is the full mean.
+    # TODO: backward() adds into .grad, so stale gradients must go first.
+    # TODO: the full-batch loss is a mean over all samples, a micro-batch's loss a mean over fewer:
+    # TODO: weight each one so the accumulated gradients add up to the full-batch gradient.
     model.zero_grad(set_to_none=True)
     n_total = x.shape[0]
     for start in range(0, n_total, micro_batch):

@@ -23,8 +23,8 @@ import torch
 def count_graph_breaks(fn: Callable[..., Any], *args: Any) -> int:
     """How many graph breaks TorchDynamo makes when it traces ``fn(*args)``."""
     # BEGIN SOLUTION
-    # TODO: torch._dynamo.explain(fn) returns a function; call it with the arguments and read the
-    # TODO: graph_break_count of what it returns. torch._dynamo.reset() first gives a clean slate.
+    # TODO: torch._dynamo.explain traces a call and reports its graph breaks; reset Dynamo first for
+    # TODO: a clean slate.
     torch._dynamo.reset()
     return int(torch._dynamo.explain(fn)(*args).graph_break_count)
     # END SOLUTION
@@ -43,8 +43,8 @@ def clip_and_squash(x: torch.Tensor) -> torch.Tensor:
     """Same values as :func:`clip_and_squash_with_break` for every ``x`` (non-empty, float), without
     a graph break: no Python number is read from a tensor."""
     # BEGIN SOLUTION
-    # TODO: the branch divides by m when m > 1 and by 1 otherwise: that is one division by a
-    # TODO: tensor computed with tensor operations (torch.clamp, torch.maximum or torch.where).
+    # TODO: the Python `if` on a tensor's value is what breaks the graph. Can both branches be one
+    # TODO: division, by a divisor computed with tensor operations (torch.clamp, torch.maximum, torch.where)?
     m = x.abs().max()
     return 2.0 * torch.tanh(x / torch.clamp(m, min=1.0))
     # END SOLUTION
@@ -66,9 +66,9 @@ def compile_benchmark(
     Starts from a clean compile cache (``torch._dynamo.reset()``), so the first call compiles.
     """
     # BEGIN SOLUTION
-    # TODO: reset, compiled = torch.compile(fn, backend=backend); time the first compiled(*args).
-    # TODO: then time both with warm-up and repeats (synchronise CUDA when a tensor is on a GPU)
-    # TODO: and take the medians.
+    # TODO: from a clean Dynamo cache, compile fn with torch.compile and the given backend; the first
+    # TODO: call compiles, so time it on its own. Then time eager and compiled the honest way
+    # TODO: (warm-up, repeats, synchronisation when tensors are on a GPU, medians) and compare outputs.
     torch._dynamo.reset()
     compiled = torch.compile(fn, backend=backend)
     on_cuda = any(isinstance(a, torch.Tensor) and a.is_cuda for a in args)

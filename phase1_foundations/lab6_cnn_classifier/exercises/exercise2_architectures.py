@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_architectures.py by `make stubs` [fingerprint 81bb27e16c57]
+# Exercise stub generated from solution/exercise2_architectures.py by `make stubs` [fingerprint edee287c14e1]
 """Exercise 2: CNN architectures. LeNet, ResNet basic and bottleneck blocks, a small ResNet, costs.
 
 LeNet (LeCun et al. 1998) is convolution, pooling, convolution, pooling, then fully connected
@@ -33,13 +33,13 @@ class LeNet(nn.Module):
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, hidden: int = 84):
         super().__init__()
-        # TODO: padding 2 keeps a 5x5 convolution's output the size of its input; each pool halves it.
-        # TODO: after two pools a 16-channel map of (S/4) x (S/4) is flattened into fc1.
+        # TODO: the layers and attribute names are in the class docstring; reject an image_size the pools
+        # TODO: cannot halve twice. fc1's input size: channels x height x width of the map after pool 2.
         raise NotImplementedError("Exercise 2.1: implement LeNet.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, C, S, S) -> logits (N, num_classes)."""
-        # TODO: conv1, act, pool, conv2, act, pool, flatten from dim 1, fc1, act, fc2.
+        # TODO: the order in the class docstring; flatten every dimension but the batch before fc1.
         raise NotImplementedError("Exercise 2.2: implement LeNet.forward")
 
 
@@ -54,13 +54,13 @@ class BasicBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1, skip: bool = True,
                  activation: Callable[[], nn.Module] = nn.ReLU):
         super().__init__()
-        # TODO: padding 1 keeps 3x3 convolutions size-preserving; only conv1 carries the stride.
-        # TODO: the shortcut must produce the residual branch's shape: identity when stride == 1 and
-        # TODO: the channels match, else nn.Sequential(1x1 conv with that stride, no bias; BatchNorm2d).
+        # TODO: size-preserving 3x3 convolutions (what padding?), bias-free; only the first one strides.
+        # TODO: the shortcut must produce the residual branch's shape: when does it need a projection,
+        # TODO: and what is it when skip is False? (module docstring)
         raise NotImplementedError("Exercise 2.3: implement BasicBlock.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: out = bn2(conv2(act(bn1(conv1(x))))); add shortcut(x) unless it is None; act at the end.
+        # TODO: the composition in the class docstring; a None shortcut means no addition at all.
         raise NotImplementedError("Exercise 2.4: implement BasicBlock.forward")
 
 
@@ -110,7 +110,8 @@ class SmallResNet(nn.Module):
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of scalar parameters of ``model`` (only those with requires_grad when ``trainable_only``)."""
-    # TODO: sum p.numel() over model.parameters() (parameters shared between modules are listed once).
+    # TODO: count scalars, not tensors; a parameter shared between modules counts once
+    # TODO: (model.parameters() already lists it once); honour trainable_only.
     raise NotImplementedError("Exercise 2.9: implement count_parameters")
 
 
@@ -122,8 +123,8 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     convention of ``torch.utils.flop_counter.FlopCounterMode``, whose total this must equal.
     ``input_shape`` includes the batch dimension, e.g. (1, 3, 32, 32).
     """
-    # TODO: run one forward pass on zeros with forward hooks on every Conv2d and Linear: a hook
-    # TODO: sees the module and its output, which gives the number of output elements.
-    # TODO: a Conv2d output element costs (C_in / groups) * kH * kW multiply-accumulates;
-    # TODO: a Linear output element costs in_features. Remove the hooks afterwards.
+    # TODO: count what actually runs: one forward pass on zeros, with forward hooks on every Conv2d
+    # TODO: and Linear; each hook sees its module and output. How many multiply-accumulates does one
+    # TODO: output element of each cost (mind groups)? Leave no hooks behind, even on an error,
+    # TODO: and the model in the mode it was in.
     raise NotImplementedError("Exercise 2.10: implement count_flops")

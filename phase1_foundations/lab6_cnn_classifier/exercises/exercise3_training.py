@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_training.py by `make stubs` [fingerprint b40db3bfadeb]
+# Exercise stub generated from solution/exercise3_training.py by `make stubs` [fingerprint a3f4481591e2]
 """Exercise 3: training a CNN on real images. Augmentation, a training loop, evaluation, confusion matrix.
 
 The data are scikit-learn's 1,797 handwritten digits (8x8 grey images, offline); the same
@@ -26,10 +26,9 @@ def random_shift(x: torch.Tensor, max_shift: int = 1, generator: Optional[torch.
     of one image move together. ``max_shift=0`` returns an unchanged copy. Random draws come from
     ``generator`` (on x's device) when given.
     """
-    # TODO: zero-pad every side by max_shift (F.pad), then crop an H x W window per image whose top-left
-    # TODO: corner is max_shift - dy, max_shift - dx.
-    # TODO: a loop over the batch is fine for small N; for speed, build index grids (rows, cols) of
-    # TODO: shape (N, H, W) and gather with advanced indexing.
+    # TODO: pad, then crop: zero-pad by max_shift (F.pad) and take an H x W window per image, placed
+    # TODO: by that image's own random shift (drawn from `generator`). max_shift=0 returns a copy.
+    # TODO: a loop over the batch works; advanced indexing with per-image index grids is the fast way.
     raise NotImplementedError("Exercise 3.1: implement random_shift")
 
 
@@ -39,8 +38,8 @@ def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: in
     preds, targets: (N,) integer class indices in [0, num_classes). Same layout as
     ``sklearn.metrics.confusion_matrix(targets, preds)`` (rows are true classes).
     """
-    # TODO: each pair (t, p) is one cell; flatten it to t * num_classes + p and count with torch.bincount
-    # TODO: (minlength!), then reshape.
+    # TODO: give every (true, predicted) cell its own flat index and count all cells in one call
+    # TODO: (torch.bincount); classes that never occur still need their rows and columns.
     raise NotImplementedError("Exercise 3.2: implement confusion_matrix")
 
 
@@ -85,9 +84,8 @@ def train_classifier(
     ``after_step(model)``, if given, runs after every optimizer step (exercise 4 re-applies pruning masks there).
     Leaves the model in train mode; only parameters with requires_grad are optimised.
     """
-    # TODO: the loop: for each epoch, permute the indices, and for each batch: augment, forward,
-    # TODO: loss, zero_grad, backward, step, scheduler.step().
-    # TODO: torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch).
-    # TODO: mixed precision: torch.autocast(device.type, dtype=torch.float16, enabled=amp) around the
-    # TODO: forward and loss, torch.amp.GradScaler(device.type, enabled=amp) around backward and step.
+    # TODO: the training loop of lab 1.3, with a fresh seeded shuffle each epoch, random_shift on each
+    # TODO: batch, AdamW over the trainable parameters and OneCycleLR stepped once per batch.
+    # TODO: amp: torch.autocast and torch.amp.GradScaler, each around its part of the step.
+    # TODO: after_step runs after every optimizer step; return each epoch's mean loss per sample.
     raise NotImplementedError("Exercise 3.5: implement train_classifier")

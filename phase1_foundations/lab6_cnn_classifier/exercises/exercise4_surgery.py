@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_surgery.py by `make stubs` [fingerprint 441c62fa0555]
+# Exercise stub generated from solution/exercise4_surgery.py by `make stubs` [fingerprint 35741d9d3125]
 """Exercise 4: architecture surgery. Remove skip connections, swap activations, prune by magnitude.
 
 An ablation changes one thing and measures what it cost. Here the changes are made to a trained
@@ -37,9 +37,8 @@ def swap_activation(model: nn.Module, old: type[nn.Module] = nn.ReLU,
 
     Works at any depth (inside nn.Sequential, blocks, stems). Returns ``(new_model, replaced)``.
     """
-    # TODO: iterate over new_model.named_modules() and, for each parent, over parent.named_children();
-    # TODO: setattr(parent, child_name, new()) where the child is an `old`. nn.Sequential children are
-    # TODO: named "0", "1", ... and setattr works for them too.
+    # TODO: work on a deep copy. Replacing a child needs its parent and the name it has there: every
+    # TODO: module can list its named children (nn.Sequential's are named "0", "1", ...).
     raise NotImplementedError("Exercise 4.2: implement swap_activation")
 
 
@@ -59,10 +58,9 @@ def magnitude_prune(model: nn.Module, amount: float = 0.2) -> tuple[nn.Module, d
     qualified name to a bool tensor of its weight's shape, True where the weight is kept.
     Plain tensors: no reparametrisation, no forward pre-hooks left in the model.
     """
-    # TODO: concatenate |w| of every prunable weight into one vector; the k = round(amount * total)
-    # TODO: smallest are pruned. torch.topk(scores, k, largest=False) finds them (ties are then
-    # TODO: broken by index, not by a threshold that could prune too many).
-    # TODO: build one flat keep-mask, split it back per layer (torch.split with the numels), multiply.
+    # TODO: one global ranking: score the |w| of all prunable weights together and prune the amount
+    # TODO: fraction with the smallest scores (torch.topk picks an exact count; a threshold could prune
+    # TODO: too many on ties). Each layer then gets its share of the keep-mask; zero without autograd.
     raise NotImplementedError("Exercise 4.4: implement magnitude_prune")
 
 
@@ -72,8 +70,8 @@ def apply_masks_(model: nn.Module, masks: dict[str, torch.Tensor]) -> None:
     ``masks`` as returned by :func:`magnitude_prune`; its keys are names from ``model.named_modules()``.
     Must not be recorded by autograd.
     """
-    # TODO: look the modules up by name (dict(model.named_modules())) and multiply their weights by
-    # TODO: the mask inside torch.no_grad().
+    # TODO: find each masked module by its qualified name and zero its pruned weights in place,
+    # TODO: unrecorded by autograd (the weights must stay leaves).
     raise NotImplementedError("Exercise 4.5: implement apply_masks_")
 
 

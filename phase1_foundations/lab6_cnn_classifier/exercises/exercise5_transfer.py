@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_transfer.py by `make stubs` [fingerprint 4323ea77544a]
+# Exercise stub generated from solution/exercise5_transfer.py by `make stubs` [fingerprint 0ad286f44955]
 """Exercise 5: transfer learning and interpretation. Freeze, replace the head, Grad-CAM.
 
 A network trained on one task has features (edges, corners, blobs) that another task can reuse.
@@ -25,7 +25,8 @@ def replace_head(model: nn.Module, num_classes: int, head: str = "fc") -> nn.Lin
     The new layer has ``num_classes`` outputs, is on the old one's device and dtype, and is returned.
     Modifies ``model`` in place.
     """
-    # TODO: read getattr(model, head).in_features, build nn.Linear, move it with .to(device, dtype), setattr.
+    # TODO: the new head takes the old one's input width, device and dtype, and replaces it under the
+    # TODO: same attribute name (getattr / setattr).
     raise NotImplementedError("Exercise 5.1: implement replace_head")
 
 
@@ -38,12 +39,10 @@ def freeze_backbone(model: nn.Module, head: str = "fc") -> int:
     updates them, even after ``model.train()`` (torchvision's detection models freeze their backbones the
     same way). The count returned is that of the parameters still requiring gradients.
     """
-    # TODO: requires_grad_(False) on everything, then requires_grad_(True) on getattr(model, head).
-    # TODO: requires_grad is not enough for BatchNorm: in train mode it normalises with the batch's statistics
-    # TODO: and updates its running ones. Walk the parents (model.modules(), then parent.named_children()),
-    # TODO: and setattr(parent, name, frozen) for each backbone BatchNorm2d, where frozen is a
-    # TODO: FrozenBatchNorm2d(num_features, eps) moved to the BN's device and dtype, whose buffers weight, bias,
-    # TODO: running_mean and running_var you fill with copy_ from the BN.
+    # TODO: only the head's parameters keep requires_grad.
+    # TODO: that is not enough for BatchNorm: in train mode it normalises with the batch's statistics
+    # TODO: and updates its running ones. Replace every backbone BatchNorm2d (you need its parent) by a
+    # TODO: FrozenBatchNorm2d carrying the same statistics, affine values and eps, on the same device and dtype.
     raise NotImplementedError("Exercise 5.2: implement freeze_backbone")
 
 
@@ -57,9 +56,8 @@ def grad_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: Option
     every map lies in [0, 1] with maximum 1 (an all-zero map stays zero). Returns (N, H, W), detached.
     Runs the model in eval mode, restores its mode, leaves no hooks and no .grad behind.
     """
-    # TODO: a forward hook on `layer` captures its output A; torch.autograd.grad(score, A) gives the
-    # TODO: gradient without touching any parameter's .grad. score = logits.gather(1, target[:, None]).sum():
-    # TODO: summing over the batch is fine because image i's score depends on image i's A only (eval mode).
-    # TODO: then alpha = grads.mean((2, 3), keepdim=True), cam = relu((alpha * A).sum(1)), F.interpolate
-    # TODO: (needs a channel dim), and divide by amax over (1, 2) clamped away from 0.
+    # TODO: capture the layer's output A with a forward hook; torch.autograd.grad of the target scores
+    # TODO: with respect to A gives d y_c / d A without touching any parameter's .grad (eval mode).
+    # TODO: then the formula in the docstring, upsampled with F.interpolate (mind its expected shape);
+    # TODO: an all-zero map must not become NaN. Restore the mode and remove the hook even on error.
     raise NotImplementedError("Exercise 5.3: implement grad_cam")

@@ -30,9 +30,9 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     (dilated) kernel does not fit in the padded input.
     """
     # BEGIN SOLUTION
-    # TODO: a kernel of size k with dilation d spans d * (k - 1) + 1 input pixels.
-    # TODO: the padded input has size + 2 * padding pixels; count how many start positions,
-    # TODO: `stride` apart, leave the whole span inside it (floor division, plus one).
+    # TODO: how many input pixels does a dilated kernel span, and how long is the padded input?
+    # TODO: count the start positions, `stride` apart, that keep the whole span inside it.
+    # TODO: not even one position fits: ValueError.
     span = dilation * (kernel_size - 1) + 1
     padded = size + 2 * padding
     if span > padded:
@@ -52,7 +52,8 @@ def receptive_field(layers: Sequence[tuple[int, int, int]]) -> int:
     # BEGIN SOLUTION
     # TODO: keep two numbers while walking the stack: the receptive field r so far, and the
     # TODO: "jump" j, the distance in input pixels between two neighbouring units of the current layer.
-    # TODO: a layer with kernel k and dilation d grows r by d * (k - 1) * j; then j is multiplied by its stride.
+    # TODO: how much wider does one more layer (kernel, dilation) make r, measured in jumps? what does
+    # TODO: its stride do to j?
     r, j = 1, 1
     for k, s, d in layers:
         r += d * (k - 1) * j
@@ -80,12 +81,10 @@ def conv2d(
     and a matrix product.
     """
     # BEGIN SOLUTION
-    # TODO: F.unfold(x, kernel_size, dilation=..., padding=..., stride=...) returns
-    # TODO: (N, C_in * kH * kW, L) with L = H_out * W_out patches, channel-major like the weight.
-    # TODO: without groups: weight.view(C_out, -1) @ cols gives (N, C_out, L); add the bias, reshape.
-    # TODO: with groups: split the C_in * kH * kW rows into `groups` blocks of (C_in/groups) * kH * kW
-    # TODO: rows and the C_out filters into `groups` blocks; multiply block g with block g (einsum or
-    # TODO: a batched matmul), then put the groups back side by side along the channel axis.
+    # TODO: check the channel counts against groups first. F.unfold lays every patch out as a column
+    # TODO: (channel-major, like the weight), so the layer becomes one matrix product with the
+    # TODO: flattened filters; then add the bias and give the result its (H_out, W_out) shape.
+    # TODO: groups: filter group g sees only input-channel group g: one batched product over the groups.
     n, c_in, h, w = x.shape
     c_out, c_per_group, kh, kw = weight.shape
     if c_in != c_per_group * groups or c_out % groups != 0:
@@ -115,8 +114,7 @@ def conv_as_matrix(weight: torch.Tensor, height: int, width: int) -> torch.Tenso
     """
     # BEGIN SOLUTION
     # TODO: a linear map's matrix has, as column i, the map applied to the i-th basis vector.
-    # TODO: push the identity through the convolution as a batch of C_in * height * width
-    # TODO: one-hot images, then lay the outputs out as columns.
+    # TODO: your conv2d can apply the map to every basis image in one batched call.
     c_in = weight.shape[1]
     eye = torch.eye(c_in * height * width, dtype=weight.dtype, device=weight.device)
     basis = eye.view(-1, c_in, height, width)

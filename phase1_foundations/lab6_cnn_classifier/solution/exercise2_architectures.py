@@ -33,8 +33,8 @@ class LeNet(nn.Module):
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, hidden: int = 84):
         super().__init__()
         # BEGIN SOLUTION
-        # TODO: padding 2 keeps a 5x5 convolution's output the size of its input; each pool halves it.
-        # TODO: after two pools a 16-channel map of (S/4) x (S/4) is flattened into fc1.
+        # TODO: the layers and attribute names are in the class docstring; reject an image_size the pools
+        # TODO: cannot halve twice. fc1's input size: channels x height x width of the map after pool 2.
         if image_size % 4:
             raise ValueError(f"image_size must be divisible by 4, got {image_size}")
         self.conv1 = nn.Conv2d(in_channels, 6, 5, padding=2)
@@ -48,7 +48,7 @@ class LeNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, C, S, S) -> logits (N, num_classes)."""
         # BEGIN SOLUTION
-        # TODO: conv1, act, pool, conv2, act, pool, flatten from dim 1, fc1, act, fc2.
+        # TODO: the order in the class docstring; flatten every dimension but the batch before fc1.
         x = self.pool(self.act(self.conv1(x)))
         x = self.pool(self.act(self.conv2(x)))
         return self.fc2(self.act(self.fc1(x.flatten(1))))
@@ -67,9 +67,9 @@ class BasicBlock(nn.Module):
                  activation: Callable[[], nn.Module] = nn.ReLU):
         super().__init__()
         # BEGIN SOLUTION
-        # TODO: padding 1 keeps 3x3 convolutions size-preserving; only conv1 carries the stride.
-        # TODO: the shortcut must produce the residual branch's shape: identity when stride == 1 and
-        # TODO: the channels match, else nn.Sequential(1x1 conv with that stride, no bias; BatchNorm2d).
+        # TODO: size-preserving 3x3 convolutions (what padding?), bias-free; only the first one strides.
+        # TODO: the shortcut must produce the residual branch's shape: when does it need a projection,
+        # TODO: and what is it when skip is False? (module docstring)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
@@ -87,7 +87,7 @@ class BasicBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
-        # TODO: out = bn2(conv2(act(bn1(conv1(x))))); add shortcut(x) unless it is None; act at the end.
+        # TODO: the composition in the class docstring; a None shortcut means no addition at all.
         out = self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))
         if self.shortcut is not None:
             out = out + self.shortcut(x)
@@ -183,7 +183,8 @@ class SmallResNet(nn.Module):
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of scalar parameters of ``model`` (only those with requires_grad when ``trainable_only``)."""
     # BEGIN SOLUTION
-    # TODO: sum p.numel() over model.parameters() (parameters shared between modules are listed once).
+    # TODO: count scalars, not tensors; a parameter shared between modules counts once
+    # TODO: (model.parameters() already lists it once); honour trainable_only.
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
     # END SOLUTION
 
@@ -197,10 +198,10 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     ``input_shape`` includes the batch dimension, e.g. (1, 3, 32, 32).
     """
     # BEGIN SOLUTION
-    # TODO: run one forward pass on zeros with forward hooks on every Conv2d and Linear: a hook
-    # TODO: sees the module and its output, which gives the number of output elements.
-    # TODO: a Conv2d output element costs (C_in / groups) * kH * kW multiply-accumulates;
-    # TODO: a Linear output element costs in_features. Remove the hooks afterwards.
+    # TODO: count what actually runs: one forward pass on zeros, with forward hooks on every Conv2d
+    # TODO: and Linear; each hook sees its module and output. How many multiply-accumulates does one
+    # TODO: output element of each cost (mind groups)? Leave no hooks behind, even on an error,
+    # TODO: and the model in the mode it was in.
     total = 0
 
     def conv_hook(m: nn.Conv2d, inputs, out):

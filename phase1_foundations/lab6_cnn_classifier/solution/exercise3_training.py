@@ -26,10 +26,9 @@ def random_shift(x: torch.Tensor, max_shift: int = 1, generator: Optional[torch.
     ``generator`` (on x's device) when given.
     """
     # BEGIN SOLUTION
-    # TODO: zero-pad every side by max_shift (F.pad), then crop an H x W window per image whose top-left
-    # TODO: corner is max_shift - dy, max_shift - dx.
-    # TODO: a loop over the batch is fine for small N; for speed, build index grids (rows, cols) of
-    # TODO: shape (N, H, W) and gather with advanced indexing.
+    # TODO: pad, then crop: zero-pad by max_shift (F.pad) and take an H x W window per image, placed
+    # TODO: by that image's own random shift (drawn from `generator`). max_shift=0 returns a copy.
+    # TODO: a loop over the batch works; advanced indexing with per-image index grids is the fast way.
     n, c, h, w = x.shape
     if max_shift == 0:
         return x.clone()
@@ -50,8 +49,8 @@ def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: in
     ``sklearn.metrics.confusion_matrix(targets, preds)`` (rows are true classes).
     """
     # BEGIN SOLUTION
-    # TODO: each pair (t, p) is one cell; flatten it to t * num_classes + p and count with torch.bincount
-    # TODO: (minlength!), then reshape.
+    # TODO: give every (true, predicted) cell its own flat index and count all cells in one call
+    # TODO: (torch.bincount); classes that never occur still need their rows and columns.
     idx = targets.long() * num_classes + preds.long()
     return torch.bincount(idx.cpu(), minlength=num_classes * num_classes).view(num_classes, num_classes)
     # END SOLUTION
@@ -110,11 +109,10 @@ def train_classifier(
     Leaves the model in train mode; only parameters with requires_grad are optimised.
     """
     # BEGIN SOLUTION
-    # TODO: the loop: for each epoch, permute the indices, and for each batch: augment, forward,
-    # TODO: loss, zero_grad, backward, step, scheduler.step().
-    # TODO: torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch).
-    # TODO: mixed precision: torch.autocast(device.type, dtype=torch.float16, enabled=amp) around the
-    # TODO: forward and loss, torch.amp.GradScaler(device.type, enabled=amp) around backward and step.
+    # TODO: the training loop of lab 1.3, with a fresh seeded shuffle each epoch, random_shift on each
+    # TODO: batch, AdamW over the trainable parameters and OneCycleLR stepped once per batch.
+    # TODO: amp: torch.autocast and torch.amp.GradScaler, each around its part of the step.
+    # TODO: after_step runs after every optimizer step; return each epoch's mean loss per sample.
     device = device or next(model.parameters()).device
     model.to(device).train()
     amp = (device.type == "cuda") if amp is None else amp

@@ -45,9 +45,8 @@ def swap_activation(model: nn.Module, old: type[nn.Module] = nn.ReLU,
     Works at any depth (inside nn.Sequential, blocks, stems). Returns ``(new_model, replaced)``.
     """
     # BEGIN SOLUTION
-    # TODO: iterate over new_model.named_modules() and, for each parent, over parent.named_children();
-    # TODO: setattr(parent, child_name, new()) where the child is an `old`. nn.Sequential children are
-    # TODO: named "0", "1", ... and setattr works for them too.
+    # TODO: work on a deep copy. Replacing a child needs its parent and the name it has there: every
+    # TODO: module can list its named children (nn.Sequential's are named "0", "1", ...).
     out = copy.deepcopy(model)
     replaced = 0
     for parent in list(out.modules()):
@@ -78,10 +77,9 @@ def magnitude_prune(model: nn.Module, amount: float = 0.2) -> tuple[nn.Module, d
     Plain tensors: no reparametrisation, no forward pre-hooks left in the model.
     """
     # BEGIN SOLUTION
-    # TODO: concatenate |w| of every prunable weight into one vector; the k = round(amount * total)
-    # TODO: smallest are pruned. torch.topk(scores, k, largest=False) finds them (ties are then
-    # TODO: broken by index, not by a threshold that could prune too many).
-    # TODO: build one flat keep-mask, split it back per layer (torch.split with the numels), multiply.
+    # TODO: one global ranking: score the |w| of all prunable weights together and prune the amount
+    # TODO: fraction with the smallest scores (torch.topk picks an exact count; a threshold could prune
+    # TODO: too many on ties). Each layer then gets its share of the keep-mask; zero without autograd.
     out = copy.deepcopy(model)
     layers = prunable_weights(out)
     if not 0.0 <= amount <= 1.0:
@@ -107,8 +105,8 @@ def apply_masks_(model: nn.Module, masks: dict[str, torch.Tensor]) -> None:
     Must not be recorded by autograd.
     """
     # BEGIN SOLUTION
-    # TODO: look the modules up by name (dict(model.named_modules())) and multiply their weights by
-    # TODO: the mask inside torch.no_grad().
+    # TODO: find each masked module by its qualified name and zero its pruned weights in place,
+    # TODO: unrecorded by autograd (the weights must stay leaves).
     modules = dict(model.named_modules())
     with torch.no_grad():
         for name, mask in masks.items():
