@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_tensor_basics.py by `make stubs` [fingerprint 5d76d23cd7f5]
+# Exercise stub generated from solution/exercise1_tensor_basics.py by `make stubs` [fingerprint 45eaa4cb2e47]
 """Exercise 1: what a tensor is. Metadata, strides, views versus copies, in-place ops, NumPy.
 
 A tensor is a small header (shape, stride, storage offset, dtype, device) that points into a
@@ -28,9 +28,9 @@ def tensor_summary(t: torch.Tensor) -> dict:
         "stride":        tuple[int, ...]   elements to skip to move by one along each dim
         "is_contiguous": bool              laid out row-major with no gaps
     """
-    # TODO: every value is one attribute or method call away: look at t.shape, t.dtype, t.device,
-    # TODO: t.numel(), t.element_size(), t.stride(), t.is_contiguous(). Convert torch.Size to tuple
-    # TODO: and torch.device to str so the dict holds plain Python values.
+    # TODO: every value is an attribute or method of the tensor (nbytes follows from two of them).
+    # TODO: The real work is returning plain Python types: torch.Size is not a tuple, and
+    # TODO: torch.device is not a str.
     raise NotImplementedError("Exercise 1.1: implement tensor_summary")
 
 
@@ -45,9 +45,9 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
         (3, 0)      -> (1, 1)
     Compute it with plain integer arithmetic (no tensor allocation).
     """
-    # TODO: walk the dims from last to first. The last dim has stride 1; each earlier dim's stride
-    # TODO: is the next dim's stride times the next dim's size.
-    # TODO: size-0 dims: PyTorch multiplies by max(size, 1), so (2, 0, 3) gives (3, 3, 1).
+    # TODO: a dim's stride is how many elements one step along it skips: all of the later dims.
+    # TODO: Edge cases: () has no strides, and a size-0 dim must not zero the strides before it
+    # TODO: (see (2, 0, 3) in the docstring).
     raise NotImplementedError("Exercise 1.2: implement contiguous_strides")
 
 
@@ -59,8 +59,8 @@ def shares_storage(a: torch.Tensor, b: torch.Tensor) -> bool:
     overlap (``x[0]`` and ``x[1]``). ``a`` and ``b`` hold at least one element each.
     """
     # TODO: t.data_ptr() is the address of t's *first element*, which differs between x and x[1].
-    # TODO: All views of one tensor share a single storage object (t.untyped_storage()), and that
-    # TODO: storage has one address of its own.
+    # TODO: Compare what all views of one tensor have in common instead: the storage object
+    # TODO: behind them (t.untyped_storage()), which has one address of its own.
     raise NotImplementedError("Exercise 1.3: implement shares_storage")
 
 
@@ -73,9 +73,10 @@ def sliding_windows(x: torch.Tensor, window: int) -> torch.Tensor:
     shares storage with x. Same values as ``x.unfold(0, window, 1)``.
     Raises ValueError if window < 1 or window > N.
     """
-    # TODO: a view is (size, stride, storage_offset) over the same storage. Row i starts i elements
-    # TODO: further into x than row i-1, and so does column j. What are the two strides, in terms
-    # TODO: of x.stride(0)? Start at x.storage_offset(), not 0.
+    # TODO: a view is (size, stride, storage_offset) over x's own storage; as_strided builds one.
+    # TODO: The next window and the next element of a window both lie one element of x further:
+    # TODO: how many storage positions is that? Keep x's storage offset, and reject bad window
+    # TODO: sizes with ValueError.
     raise NotImplementedError("Exercise 1.4: implement sliding_windows")
 
 
@@ -87,7 +88,7 @@ def scale_(x: torch.Tensor, s: float) -> torch.Tensor:
     PyTorch's convention: a trailing underscore means in-place (``mul_``, ``add_``, ``zero_``).
     """
     # TODO: `x = x * s` rebinds the local name to a NEW tensor; the caller's tensor is untouched.
-    # TODO: Use an in-place method (x.mul_) and return x.
+    # TODO: Use the in-place variant of the multiplication (trailing underscore), and return x.
     raise NotImplementedError("Exercise 1.5: implement scale_")
 
 
@@ -96,6 +97,7 @@ def scaled(x: torch.Tensor, s: float) -> torch.Tensor:
 
     x: any shape. Returns the same shape and dtype, in fresh storage.
     """
+    # TODO: an ordinary (out-of-place) operator allocates fresh storage and leaves x alone.
     raise NotImplementedError("Exercise 1.6: implement scaled")
 
 
@@ -117,6 +119,6 @@ def to_numpy_copy(t: torch.Tensor) -> np.ndarray:
     Must also work when ``t`` requires grad (``.numpy()`` refuses those) and when ``t`` lives on
     a GPU (NumPy arrays live in CPU memory).
     """
-    # TODO: on the CPU, t.numpy() SHARES memory with t, so it is not a copy by itself.
-    # TODO: the chain is: leave the autograd graph, move to the CPU, convert, copy.
+    # TODO: three obstacles: .numpy() refuses tensors that require grad, works only on CPU
+    # TODO: tensors, and on the CPU it SHARES memory with t, so it is not a copy by itself.
     raise NotImplementedError("Exercise 1.8: implement to_numpy_copy")

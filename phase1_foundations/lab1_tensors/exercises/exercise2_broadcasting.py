@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_broadcasting.py by `make stubs` [fingerprint b21d1f3454fb]
+# Exercise stub generated from solution/exercise2_broadcasting.py by `make stubs` [fingerprint 3953f54f6a9b]
 """Exercise 2: broadcasting, and selecting with gather / where / masks, without Python loops.
 
 Broadcasting lines shapes up from the RIGHT. Two sizes in the same position are compatible when
@@ -24,10 +24,10 @@ def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     Any number of shapes. Raises ValueError, naming the sizes and the dim, when two sizes in the
     same position (counted from the right) differ and neither is 1, e.g. (2, 3) with (3, 1).
     """
-    # TODO: the result has as many dims as the longest shape. Align the shapes on the right
-    # TODO: (pad the shorter ones with 1s on the left), then decide each position on its own.
-    # TODO: per position: keep a running size, starting at 1; a size 1 changes nothing, a running
-    # TODO: 1 takes the other size, equal sizes agree, anything else is a ValueError.
+    # TODO: align the shapes on the right (a missing leading dim counts as 1) and decide each
+    # TODO: position on its own: sizes must be equal or 1, and the result takes the one that is
+    # TODO: not 1 (1 with 0 gives 0). The ValueError names both sizes and the dim counted from
+    # TODO: the right.
     raise NotImplementedError("Exercise 2.1: implement broadcast_shape")
 
 
@@ -40,10 +40,10 @@ def pairwise_distances(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     Gradients are not graded: where x[i] == y[j] the derivative of the square root at 0 is
     infinite, so backward through a zero distance gives NaN (see Common Pitfalls).
     """
-    # TODO: give x a new axis so it is (N, 1, D) and y one so it is (1, M, D). Their difference
-    # TODO: broadcasts to (N, M, D); square, sum over the last dim, take the square root.
-    # TODO: (The memory-lean alternative expands ||x - y||^2 = ||x||^2 - 2 x.y + ||y||^2 with one
-    # TODO: matmul; rounding can make it slightly negative, so clamp at 0 before sqrt.)
+    # TODO: broadcasting forms every difference x[i] - y[j] at once: which shapes must x and y
+    # TODO: take for it to be (N, M, D)? Then reduce over the feature dim. Exact zeros where
+    # TODO: x[i] == y[j], never NaN: expanding the squared norm into a matmul instead can round
+    # TODO: below 0 just before the square root.
     raise NotImplementedError("Exercise 2.2: implement pairwise_distances")
 
 
@@ -54,9 +54,8 @@ def gather_target_scores(scores: torch.Tensor, target: torch.Tensor) -> torch.Te
     No Python loop; gradients must flow back into ``scores`` (only into the picked entries).
     This is the core of cross-entropy: the loss reads one logit per sample.
     """
-    # TODO: torch.gather(scores, dim=1, index=...) reads scores[i, index[i, k]]; index must have
-    # TODO: the same number of dims as scores, so make target (N, 1) and drop that dim afterwards.
-    # TODO: (Equivalent: advanced indexing scores[torch.arange(N), target].)
+    # TODO: one score per row, chosen by target: torch.gather along the class dim does that (so
+    # TODO: does advanced indexing). gather's index needs as many dims as scores; return (N,).
     raise NotImplementedError("Exercise 2.3: implement gather_target_scores")
 
 
@@ -68,8 +67,7 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
     is 0 (not NaN). Entries where mask is False are ignored even if they hold inf or NaN, both in
     the result and in the gradient (think padded positions in a batch of sequences).
     """
-    # TODO: x * mask is tempting but inf * 0 = NaN. torch.where(mask, x, 0) replaces the ignored
-    # TODO: entries outright, and its gradient to them is 0.
-    # TODO: divide the masked sum by the count of True entries along dim; clamp the count to at
-    # TODO: least 1 so an empty row gives 0 / 1 = 0 instead of 0 / 0 = NaN.
+    # TODO: x * mask is tempting but inf * 0 = NaN: select with torch.where, which also gives the
+    # TODO: ignored entries gradient 0. Divide by how many entries were selected along dim (the
+    # TODO: mask may broadcast, e.g. (N, 1)); a row with none selected gives 0, not 0 / 0 = NaN.
     raise NotImplementedError("Exercise 2.4: implement masked_mean")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_autograd.py by `make stubs` [fingerprint eb177cb4a30f]
+# Exercise stub generated from solution/exercise3_autograd.py by `make stubs` [fingerprint 2f7a43bbcfef]
 """Exercise 3: autograd. Gradients by hand, accumulation, retain_graph, no_grad, custom Functions, HVPs.
 
 Autograd records every operation on tensors that require grad into a graph; ``backward()``
@@ -27,9 +27,10 @@ def tanh_regression_grads(
     Returns (loss, dloss/dw of shape (D, K), dloss/db of shape (K,)).
     The inputs need not require grad; do not call backward() or torch.autograd.grad.
     """
-    # TODO: go backwards one step at a time and check each shape:
-    # TODO: dloss/da = 2 (a - y) / (N K);  dloss/dz = dloss/da * (1 - a^2)  since tanh' = 1 - tanh^2;
-    # TODO: dloss/dw = x^T @ dloss/dz (D, K);  dloss/db = dloss/dz summed over the batch dim (K,).
+    # TODO: forward first, then backwards one line at a time: dloss/da, dloss/dz, dloss/dw and
+    # TODO: dloss/db. The mean runs over N * K entries, and tanh' can be written with a itself.
+    # TODO: Each gradient has the shape of its tensor: that tells you where a transpose and a
+    # TODO: sum go.
     raise NotImplementedError("Exercise 3.1: implement tanh_regression_grads")
 
 
@@ -48,9 +49,10 @@ def accumulate_gradients(
     the gradient of the mean loss over all sum(n_i) samples, as if they were one batch.
     Do not concatenate the chunks: the point is that only one chunk's graph exists at a time.
     """
-    # TODO: backward() ADDS into w.grad, so clear the stale value first (w.grad = None).
-    # TODO: the mean over everything is sum_i (n_i / N) * mean_i: scale each chunk's loss by its
-    # TODO: share of the samples before calling backward on it.
+    # TODO: backward() ADDS into w.grad, and w.grad may arrive holding a stale value.
+    # TODO: With chunks of unequal size, the mean of the chunk means is not the mean over all
+    # TODO: samples: weight each chunk's loss so that the backward calls add up to the
+    # TODO: full-batch mean.
     raise NotImplementedError("Exercise 3.2: implement accumulate_gradients")
 
 
@@ -67,9 +69,9 @@ def grads_of_two_losses(
     separate tensors shaped like w (not their sum). After the first backward PyTorch frees the
     graph's saved tensors unless told otherwise, so the second backward needs them kept.
     """
-    # TODO: loss1.backward(retain_graph=True) keeps the shared graph alive for loss2.backward().
-    # TODO: backward adds into w.grad: take a copy (clone) of the first gradient and clear w.grad
-    # TODO: before the second backward, or subtract.
+    # TODO: the first backward frees the saved tensors the second one needs, unless told to keep
+    # TODO: them. backward adds into w.grad: the second gradient must be dloss2/dw alone, and the
+    # TODO: first one you return must not change when the second backward runs.
     raise NotImplementedError("Exercise 3.3: implement grads_of_two_losses")
 
 
@@ -82,9 +84,9 @@ def ema_update_(target: Sequence[torch.Tensor], online: Sequence[torch.Tensor], 
     without recording anything for autograd: afterwards each target is still a leaf
     (grad_fn is None) with its requires_grad unchanged, and no graph links it to ``online``.
     """
-    # TODO: in-place ops on a leaf that requires grad are an error while autograd is recording,
-    # TODO: and recording here would chain every step's graph to the next. Wrap the loop in
-    # TODO: `with torch.no_grad():` and use in-place ops (mul_, add_ with alpha=...).
+    # TODO: update each target in place without autograd recording it: in-place ops on a leaf
+    # TODO: that requires grad are an error while autograd records, and recording would chain
+    # TODO: every step's graph to the next. Which context manager turns recording off?
     raise NotImplementedError("Exercise 3.4: implement ema_update_")
 
 
@@ -100,14 +102,15 @@ class StableSoftplus(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         """x: any shape -> softplus(x), same shape and dtype. Save what backward needs on ctx."""
-        # TODO: ctx.save_for_backward(x) stores tensors for backward (read them back with
-        # TODO: ctx.saved_tensors). torch.clamp(x, min=0) is max(x, 0) elementwise.
+        # TODO: compute the stable identity from the class docstring with tensor ops (log1p, exp,
+        # TODO: abs, clamp), and keep what backward will need with ctx.save_for_backward.
         raise NotImplementedError("Exercise 3.5: implement StableSoftplus.forward")
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
         """grad_output: dloss/dsoftplus(x), shaped like x -> dloss/dx, shaped like x."""
-        # TODO: chain rule: dloss/dx = dloss/dy * dy/dx, and dy/dx = sigmoid(x).
+        # TODO: read back what forward saved (ctx.saved_tensors), then apply the chain rule with
+        # TODO: the derivative given in the class docstring.
         raise NotImplementedError("Exercise 3.6: implement StableSoftplus.backward")
 
 
@@ -125,8 +128,8 @@ def hvp(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Ten
     in x), the Hessian is 0 and so is the result. The result carries no graph.
     Same values as ``torch.autograd.functional.hvp(f, x, v)[1]``, which you may not call.
     """
-    # TODO: work on a fresh leaf: x = x.detach().requires_grad_(True).
-    # TODO: g = torch.autograd.grad(f(x), x, create_graph=True)[0] is the gradient AS A GRAPH;
-    # TODO: differentiating the scalar (g * v).sum() with respect to x once more gives H v.
-    # TODO: if g does not require grad (f was linear), or the second grad is None, return zeros.
+    # TODO: differentiate twice: a gradient taken with create_graph=True is itself a graph, and
+    # TODO: differentiating it once more against the direction v gives H v (torch.autograd.grad).
+    # TODO: Work on a fresh leaf copy of x, and return a tensor without a graph. If f is linear
+    # TODO: in x, its gradient does not depend on x at all, and H v is zero.
     raise NotImplementedError("Exercise 3.7: implement hvp")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_micrograd.py by `make stubs` [fingerprint c693a985647c]
+# Exercise stub generated from solution/exercise4_micrograd.py by `make stubs` [fingerprint a25abd3e7b97]
 """Exercise 4: a scalar autograd engine from scratch, in the spirit of karpathy/micrograd.
 
 Every arithmetic operation on a ``Value`` creates a new ``Value`` that remembers its inputs
@@ -32,10 +32,10 @@ class Value:
 
     def __add__(self, other: "Value | float") -> "Value":
         """self + other. d(out)/d(self) = 1, d(out)/d(other) = 1."""
-        # TODO: wrap a plain number: other = other if isinstance(other, Value) else Value(other).
-        # TODO: out = Value(self.data + other.data, (self, other), "+"); define a closure
-        # TODO: _backward() that does self.grad += 1.0 * out.grad (same for other), attach it to
-        # TODO: out._backward and return out. Use += : a node used twice gets both contributions.
+        # TODO: a plain number must work too (wrap it in a Value). The output records both inputs
+        # TODO: as children and gets a _backward closure that adds out.grad, times the local
+        # TODO: derivative, into each input's grad. Accumulate, never assign: a node used twice
+        # TODO: (x + x) must receive both contributions.
         raise NotImplementedError("Exercise 4.1: implement Value.__add__")
 
     def __mul__(self, other: "Value | float") -> "Value":
@@ -56,6 +56,7 @@ class Value:
 
     def log(self) -> "Value":
         """Natural log, for self.data > 0. d(out)/d(self) = 1 / self."""
+        # TODO: same pattern as exp; the local derivative is in the docstring.
         raise NotImplementedError("Exercise 4.5: implement Value.log")
 
     def tanh(self) -> "Value":
@@ -65,6 +66,7 @@ class Value:
 
     def relu(self) -> "Value":
         """max(self, 0). d(out)/d(self) = 1 if self > 0 else 0 (0 at exactly 0, like PyTorch)."""
+        # TODO: same pattern; mind the derivative at exactly 0 (0, as in PyTorch).
         raise NotImplementedError("Exercise 4.7: implement Value.relu")
 
     def backward(self) -> None:
@@ -76,10 +78,10 @@ class Value:
         deep: a recursive depth-first search would exceed Python's recursion limit (1000), so
         build the order with an explicit stack.
         """
-        # TODO: topological order: a node goes into the list only after all its children (_prev).
-        # TODO: iteratively: push (node, children_done=False); when popped with False, push it back
-        # TODO: with True and push its unvisited children; when popped with True, append it.
-        # TODO: then self.grad = 1.0 and call node._backward() for node in reversed(order).
+        # TODO: first an order in which every node comes after all of its children (_prev), each
+        # TODO: node once, built with an explicit stack, not recursion (graphs can be 10000 deep).
+        # TODO: Then seed the output's gradient and run every node's _backward exactly once, going
+        # TODO: from the output back to the leaves.
         raise NotImplementedError("Exercise 4.8: implement Value.backward")
 
     # The rest is built from the operations above; it works as soon as they do. -----------------

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_from_scratch.py by `make stubs` [fingerprint 77ab7d0ada0a]
+# Exercise stub generated from solution/exercise5_from_scratch.py by `make stubs` [fingerprint d19ec85f1c67]
 """Exercise 5: learning with raw tensors. No nn.Module, no torch.optim: parameters are tensors,
 the update is one line you write, and one gradient is derived by hand end to end.
 
@@ -21,10 +21,9 @@ def closed_form_linear_regression(X: torch.Tensor, y: torch.Tensor) -> tuple[tor
     X: (N, D), y: (N,)  ->  (w of shape (D,), b a 0-d tensor), minimising mean((X @ w + b - y)^2).
     Assume N > D and X has full column rank.
     """
-    # TODO: fold the bias into the weights: append a column of ones to X, giving (N, D + 1).
-    # TODO: then solve the least-squares problem with torch.linalg.lstsq(A, y[:, None]).solution
-    # TODO: (or the normal equations A^T A theta = A^T y with torch.linalg.solve; lstsq is more
-    # TODO: accurate when A is badly conditioned). The last entry of theta is b.
+    # TODO: fold the bias into the weights with one extra, constant feature, then solve one
+    # TODO: least-squares problem (torch.linalg.lstsq: more accurate than the normal equations
+    # TODO: when the matrix is badly conditioned). Split the solution into w (D,) and a 0-d b.
     raise NotImplementedError("Exercise 5.1: implement closed_form_linear_regression")
 
 
@@ -38,9 +37,9 @@ def fit_linear_regression(
     no nn.Linear. Returns (w, b) as plain tensors (detached: requires_grad False).
     On standardised features this reaches the closed-form solution.
     """
-    # TODO: w = torch.zeros(D, requires_grad=True). Each step: loss, loss.backward(), then inside
-    # TODO: `with torch.no_grad():` update w -= lr * w.grad and reset w.grad (zero_() or None),
-    # TODO: because backward() ADDS into .grad. Same for b.
+    # TODO: start from zeros; each step: the loss, its gradients (autograd or by hand), the
+    # TODO: update. With autograd, the update must not be recorded, and backward() ADDS into
+    # TODO: .grad. Return detached tensors.
     raise NotImplementedError("Exercise 5.2: implement fit_linear_regression")
 
 
@@ -55,9 +54,9 @@ def logistic_regression_grads(
     Returns (loss (0-d), dloss/dw = X^T (sigmoid(z) - y) / N  (D,), dloss/db = mean(sigmoid(z) - y)).
     The loss must stay finite for huge logits (|z| = 1000): compute it from z, not from sigmoid(z).
     """
-    # TODO: stable loss: -y log s - (1 - y) log(1 - s) with s = sigmoid(z) equals
-    # TODO: softplus(z) - y z, and softplus(z) = max(z, 0) + log1p(exp(-|z|)) never overflows.
-    # TODO: the gradient: dloss/dz = (sigmoid(z) - y) / N; then chain through z = X w + b.
+    # TODO: write the loss from the logits z, never from sigmoid(z): in terms of softplus it needs
+    # TODO: no log of 0 (Mathematical Foundations), and softplus has a stable form (exercise 3).
+    # TODO: The gradients are in the docstring: dloss/dz first, then chain through z = X w + b.
     raise NotImplementedError("Exercise 5.3: implement logistic_regression_grads")
 
 
@@ -98,10 +97,9 @@ def mlp_forward_backward(
     Returns (loss, grads) with grads a dict of the same keys and shapes as params. No autograd:
     the result must equal what loss.backward() would give, and stay finite for large logits.
     """
-    # TODO: stable log-softmax: logits - logsumexp(logits, dim=1, keepdim=True).
-    # TODO: dloss/dlogits = (softmax(logits) - onehot(y)) / N. Then, backwards through each line:
-    # TODO: dW2 = h^T dlogits, db2 = sum over rows, dh = dlogits W2^T, dz1 = dh * (1 - h^2),
-    # TODO: dW1 = X^T dz1, db1 = sum over rows of dz1.
+    # TODO: forward: a stable log-softmax through logsumexp, never log(softmax(...)).
+    # TODO: backward: dloss/dlogits has a closed form (Mathematical Foundations); from there go
+    # TODO: back through each forward line in turn (linear, tanh, linear), checking each shape.
     raise NotImplementedError("Exercise 5.5: implement mlp_forward_backward")
 
 
@@ -120,6 +118,6 @@ def train_mlp(
     Returns (params, losses) where losses[t] is the loss at step t (a float, len == steps).
     No torch.optim, no nn.Module.
     """
-    # TODO: init_mlp gives the starting params; mlp_forward_backward gives (loss, grads);
-    # TODO: update every entry of params, record loss.item(), repeat.
+    # TODO: reuse what you wrote: init_mlp for the start (C from y), mlp_forward_backward for
+    # TODO: the loss and gradients of each step. Update every parameter; record plain floats.
     raise NotImplementedError("Exercise 5.6: implement train_mlp")

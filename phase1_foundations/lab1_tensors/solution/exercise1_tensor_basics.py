@@ -28,9 +28,9 @@ def tensor_summary(t: torch.Tensor) -> dict:
         "is_contiguous": bool              laid out row-major with no gaps
     """
     # BEGIN SOLUTION
-    # TODO: every value is one attribute or method call away: look at t.shape, t.dtype, t.device,
-    # TODO: t.numel(), t.element_size(), t.stride(), t.is_contiguous(). Convert torch.Size to tuple
-    # TODO: and torch.device to str so the dict holds plain Python values.
+    # TODO: every value is an attribute or method of the tensor (nbytes follows from two of them).
+    # TODO: The real work is returning plain Python types: torch.Size is not a tuple, and
+    # TODO: torch.device is not a str.
     return {
         "shape": tuple(t.shape),
         "dtype": t.dtype,
@@ -56,9 +56,9 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     Compute it with plain integer arithmetic (no tensor allocation).
     """
     # BEGIN SOLUTION
-    # TODO: walk the dims from last to first. The last dim has stride 1; each earlier dim's stride
-    # TODO: is the next dim's stride times the next dim's size.
-    # TODO: size-0 dims: PyTorch multiplies by max(size, 1), so (2, 0, 3) gives (3, 3, 1).
+    # TODO: a dim's stride is how many elements one step along it skips: all of the later dims.
+    # TODO: Edge cases: () has no strides, and a size-0 dim must not zero the strides before it
+    # TODO: (see (2, 0, 3) in the docstring).
     strides = [0] * len(shape)
     step = 1
     for dim in range(len(shape) - 1, -1, -1):
@@ -77,8 +77,8 @@ def shares_storage(a: torch.Tensor, b: torch.Tensor) -> bool:
     """
     # BEGIN SOLUTION
     # TODO: t.data_ptr() is the address of t's *first element*, which differs between x and x[1].
-    # TODO: All views of one tensor share a single storage object (t.untyped_storage()), and that
-    # TODO: storage has one address of its own.
+    # TODO: Compare what all views of one tensor have in common instead: the storage object
+    # TODO: behind them (t.untyped_storage()), which has one address of its own.
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
     # END SOLUTION
 
@@ -93,9 +93,10 @@ def sliding_windows(x: torch.Tensor, window: int) -> torch.Tensor:
     Raises ValueError if window < 1 or window > N.
     """
     # BEGIN SOLUTION
-    # TODO: a view is (size, stride, storage_offset) over the same storage. Row i starts i elements
-    # TODO: further into x than row i-1, and so does column j. What are the two strides, in terms
-    # TODO: of x.stride(0)? Start at x.storage_offset(), not 0.
+    # TODO: a view is (size, stride, storage_offset) over x's own storage; as_strided builds one.
+    # TODO: The next window and the next element of a window both lie one element of x further:
+    # TODO: how many storage positions is that? Keep x's storage offset, and reject bad window
+    # TODO: sizes with ValueError.
     n = x.shape[0]
     if window < 1 or window > n:
         raise ValueError(f"window must be in [1, {n}] for a tensor of length {n}, got {window}")
@@ -113,7 +114,7 @@ def scale_(x: torch.Tensor, s: float) -> torch.Tensor:
     """
     # BEGIN SOLUTION
     # TODO: `x = x * s` rebinds the local name to a NEW tensor; the caller's tensor is untouched.
-    # TODO: Use an in-place method (x.mul_) and return x.
+    # TODO: Use the in-place variant of the multiplication (trailing underscore), and return x.
     x.mul_(s)
     return x
     # END SOLUTION
@@ -125,6 +126,7 @@ def scaled(x: torch.Tensor, s: float) -> torch.Tensor:
     x: any shape. Returns the same shape and dtype, in fresh storage.
     """
     # BEGIN SOLUTION
+    # TODO: an ordinary (out-of-place) operator allocates fresh storage and leaves x alone.
     return x * s
     # END SOLUTION
 
@@ -150,7 +152,7 @@ def to_numpy_copy(t: torch.Tensor) -> np.ndarray:
     a GPU (NumPy arrays live in CPU memory).
     """
     # BEGIN SOLUTION
-    # TODO: on the CPU, t.numpy() SHARES memory with t, so it is not a copy by itself.
-    # TODO: the chain is: leave the autograd graph, move to the CPU, convert, copy.
+    # TODO: three obstacles: .numpy() refuses tensors that require grad, works only on CPU
+    # TODO: tensors, and on the CPU it SHARES memory with t, so it is not a copy by itself.
     return t.detach().cpu().numpy().copy()
     # END SOLUTION

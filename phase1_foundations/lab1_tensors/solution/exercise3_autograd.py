@@ -27,9 +27,10 @@ def tanh_regression_grads(
     The inputs need not require grad; do not call backward() or torch.autograd.grad.
     """
     # BEGIN SOLUTION
-    # TODO: go backwards one step at a time and check each shape:
-    # TODO: dloss/da = 2 (a - y) / (N K);  dloss/dz = dloss/da * (1 - a^2)  since tanh' = 1 - tanh^2;
-    # TODO: dloss/dw = x^T @ dloss/dz (D, K);  dloss/db = dloss/dz summed over the batch dim (K,).
+    # TODO: forward first, then backwards one line at a time: dloss/da, dloss/dz, dloss/dw and
+    # TODO: dloss/db. The mean runs over N * K entries, and tanh' can be written with a itself.
+    # TODO: Each gradient has the shape of its tensor: that tells you where a transpose and a
+    # TODO: sum go.
     a = torch.tanh(x @ w + b)
     r = a - y
     loss = r.pow(2).mean()
@@ -54,9 +55,10 @@ def accumulate_gradients(
     Do not concatenate the chunks: the point is that only one chunk's graph exists at a time.
     """
     # BEGIN SOLUTION
-    # TODO: backward() ADDS into w.grad, so clear the stale value first (w.grad = None).
-    # TODO: the mean over everything is sum_i (n_i / N) * mean_i: scale each chunk's loss by its
-    # TODO: share of the samples before calling backward on it.
+    # TODO: backward() ADDS into w.grad, and w.grad may arrive holding a stale value.
+    # TODO: With chunks of unequal size, the mean of the chunk means is not the mean over all
+    # TODO: samples: weight each chunk's loss so that the backward calls add up to the
+    # TODO: full-batch mean.
     w.grad = None
     total = sum(len(x) for x, _ in chunks)
     for x, y in chunks:
@@ -79,9 +81,9 @@ def grads_of_two_losses(
     graph's saved tensors unless told otherwise, so the second backward needs them kept.
     """
     # BEGIN SOLUTION
-    # TODO: loss1.backward(retain_graph=True) keeps the shared graph alive for loss2.backward().
-    # TODO: backward adds into w.grad: take a copy (clone) of the first gradient and clear w.grad
-    # TODO: before the second backward, or subtract.
+    # TODO: the first backward frees the saved tensors the second one needs, unless told to keep
+    # TODO: them. backward adds into w.grad: the second gradient must be dloss2/dw alone, and the
+    # TODO: first one you return must not change when the second backward runs.
     w.grad = None
     h = trunk(w)
     head1(h).backward(retain_graph=True)
@@ -104,9 +106,9 @@ def ema_update_(target: Sequence[torch.Tensor], online: Sequence[torch.Tensor], 
     (grad_fn is None) with its requires_grad unchanged, and no graph links it to ``online``.
     """
     # BEGIN SOLUTION
-    # TODO: in-place ops on a leaf that requires grad are an error while autograd is recording,
-    # TODO: and recording here would chain every step's graph to the next. Wrap the loop in
-    # TODO: `with torch.no_grad():` and use in-place ops (mul_, add_ with alpha=...).
+    # TODO: update each target in place without autograd recording it: in-place ops on a leaf
+    # TODO: that requires grad are an error while autograd records, and recording would chain
+    # TODO: every step's graph to the next. Which context manager turns recording off?
     with torch.no_grad():
         for t, o in zip(target, online):
             t.mul_(decay).add_(o, alpha=1.0 - decay)
@@ -126,8 +128,8 @@ class StableSoftplus(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         """x: any shape -> softplus(x), same shape and dtype. Save what backward needs on ctx."""
         # BEGIN SOLUTION
-        # TODO: ctx.save_for_backward(x) stores tensors for backward (read them back with
-        # TODO: ctx.saved_tensors). torch.clamp(x, min=0) is max(x, 0) elementwise.
+        # TODO: compute the stable identity from the class docstring with tensor ops (log1p, exp,
+        # TODO: abs, clamp), and keep what backward will need with ctx.save_for_backward.
         ctx.save_for_backward(x)
         return torch.log1p(torch.exp(-x.abs())) + x.clamp(min=0)
         # END SOLUTION
@@ -136,7 +138,8 @@ class StableSoftplus(torch.autograd.Function):
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
         """grad_output: dloss/dsoftplus(x), shaped like x -> dloss/dx, shaped like x."""
         # BEGIN SOLUTION
-        # TODO: chain rule: dloss/dx = dloss/dy * dy/dx, and dy/dx = sigmoid(x).
+        # TODO: read back what forward saved (ctx.saved_tensors), then apply the chain rule with
+        # TODO: the derivative given in the class docstring.
         (x,) = ctx.saved_tensors
         return grad_output * torch.sigmoid(x)
         # END SOLUTION
@@ -157,10 +160,10 @@ def hvp(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Ten
     Same values as ``torch.autograd.functional.hvp(f, x, v)[1]``, which you may not call.
     """
     # BEGIN SOLUTION
-    # TODO: work on a fresh leaf: x = x.detach().requires_grad_(True).
-    # TODO: g = torch.autograd.grad(f(x), x, create_graph=True)[0] is the gradient AS A GRAPH;
-    # TODO: differentiating the scalar (g * v).sum() with respect to x once more gives H v.
-    # TODO: if g does not require grad (f was linear), or the second grad is None, return zeros.
+    # TODO: differentiate twice: a gradient taken with create_graph=True is itself a graph, and
+    # TODO: differentiating it once more against the direction v gives H v (torch.autograd.grad).
+    # TODO: Work on a fresh leaf copy of x, and return a tensor without a graph. If f is linear
+    # TODO: in x, its gradient does not depend on x at all, and H v is zero.
     x = x.detach().requires_grad_(True)
     (g,) = torch.autograd.grad(f(x), x, create_graph=True)
     if not g.requires_grad:

@@ -32,10 +32,10 @@ class Value:
     def __add__(self, other: "Value | float") -> "Value":
         """self + other. d(out)/d(self) = 1, d(out)/d(other) = 1."""
         # BEGIN SOLUTION
-        # TODO: wrap a plain number: other = other if isinstance(other, Value) else Value(other).
-        # TODO: out = Value(self.data + other.data, (self, other), "+"); define a closure
-        # TODO: _backward() that does self.grad += 1.0 * out.grad (same for other), attach it to
-        # TODO: out._backward and return out. Use += : a node used twice gets both contributions.
+        # TODO: a plain number must work too (wrap it in a Value). The output records both inputs
+        # TODO: as children and gets a _backward closure that adds out.grad, times the local
+        # TODO: derivative, into each input's grad. Accumulate, never assign: a node used twice
+        # TODO: (x + x) must receive both contributions.
         other = other if isinstance(other, Value) else Value(other)
         out = Value(self.data + other.data, (self, other), "+")
 
@@ -92,6 +92,7 @@ class Value:
     def log(self) -> "Value":
         """Natural log, for self.data > 0. d(out)/d(self) = 1 / self."""
         # BEGIN SOLUTION
+        # TODO: same pattern as exp; the local derivative is in the docstring.
         out = Value(math.log(self.data), (self,), "log")
 
         def _backward() -> None:
@@ -118,6 +119,7 @@ class Value:
     def relu(self) -> "Value":
         """max(self, 0). d(out)/d(self) = 1 if self > 0 else 0 (0 at exactly 0, like PyTorch)."""
         # BEGIN SOLUTION
+        # TODO: same pattern; mind the derivative at exactly 0 (0, as in PyTorch).
         out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
 
         def _backward() -> None:
@@ -137,10 +139,10 @@ class Value:
         build the order with an explicit stack.
         """
         # BEGIN SOLUTION
-        # TODO: topological order: a node goes into the list only after all its children (_prev).
-        # TODO: iteratively: push (node, children_done=False); when popped with False, push it back
-        # TODO: with True and push its unvisited children; when popped with True, append it.
-        # TODO: then self.grad = 1.0 and call node._backward() for node in reversed(order).
+        # TODO: first an order in which every node comes after all of its children (_prev), each
+        # TODO: node once, built with an explicit stack, not recursion (graphs can be 10000 deep).
+        # TODO: Then seed the output's gradient and run every node's _backward exactly once, going
+        # TODO: from the output back to the leaves.
         order: list[Value] = []
         visited: set[int] = set()
         stack: list[tuple[Value, bool]] = [(self, False)]

@@ -21,10 +21,9 @@ def closed_form_linear_regression(X: torch.Tensor, y: torch.Tensor) -> tuple[tor
     Assume N > D and X has full column rank.
     """
     # BEGIN SOLUTION
-    # TODO: fold the bias into the weights: append a column of ones to X, giving (N, D + 1).
-    # TODO: then solve the least-squares problem with torch.linalg.lstsq(A, y[:, None]).solution
-    # TODO: (or the normal equations A^T A theta = A^T y with torch.linalg.solve; lstsq is more
-    # TODO: accurate when A is badly conditioned). The last entry of theta is b.
+    # TODO: fold the bias into the weights with one extra, constant feature, then solve one
+    # TODO: least-squares problem (torch.linalg.lstsq: more accurate than the normal equations
+    # TODO: when the matrix is badly conditioned). Split the solution into w (D,) and a 0-d b.
     A = torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype, device=X.device)], dim=1)  # (N, D + 1)
     theta = torch.linalg.lstsq(A, y.unsqueeze(1)).solution.squeeze(1)  # (D + 1,)
     return theta[:-1], theta[-1]
@@ -42,9 +41,9 @@ def fit_linear_regression(
     On standardised features this reaches the closed-form solution.
     """
     # BEGIN SOLUTION
-    # TODO: w = torch.zeros(D, requires_grad=True). Each step: loss, loss.backward(), then inside
-    # TODO: `with torch.no_grad():` update w -= lr * w.grad and reset w.grad (zero_() or None),
-    # TODO: because backward() ADDS into .grad. Same for b.
+    # TODO: start from zeros; each step: the loss, its gradients (autograd or by hand), the
+    # TODO: update. With autograd, the update must not be recorded, and backward() ADDS into
+    # TODO: .grad. Return detached tensors.
     w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device, requires_grad=True)
     b = torch.zeros((), dtype=X.dtype, device=X.device, requires_grad=True)
     for _ in range(steps):
@@ -71,9 +70,9 @@ def logistic_regression_grads(
     The loss must stay finite for huge logits (|z| = 1000): compute it from z, not from sigmoid(z).
     """
     # BEGIN SOLUTION
-    # TODO: stable loss: -y log s - (1 - y) log(1 - s) with s = sigmoid(z) equals
-    # TODO: softplus(z) - y z, and softplus(z) = max(z, 0) + log1p(exp(-|z|)) never overflows.
-    # TODO: the gradient: dloss/dz = (sigmoid(z) - y) / N; then chain through z = X w + b.
+    # TODO: write the loss from the logits z, never from sigmoid(z): in terms of softplus it needs
+    # TODO: no log of 0 (Mathematical Foundations), and softplus has a stable form (exercise 3).
+    # TODO: The gradients are in the docstring: dloss/dz first, then chain through z = X w + b.
     z = X @ w + b
     loss = (z.clamp(min=0) + torch.log1p(torch.exp(-z.abs())) - y * z).mean()
     dz = (torch.sigmoid(z) - y) / X.shape[0]  # (N,)
@@ -127,10 +126,9 @@ def mlp_forward_backward(
     the result must equal what loss.backward() would give, and stay finite for large logits.
     """
     # BEGIN SOLUTION
-    # TODO: stable log-softmax: logits - logsumexp(logits, dim=1, keepdim=True).
-    # TODO: dloss/dlogits = (softmax(logits) - onehot(y)) / N. Then, backwards through each line:
-    # TODO: dW2 = h^T dlogits, db2 = sum over rows, dh = dlogits W2^T, dz1 = dh * (1 - h^2),
-    # TODO: dW1 = X^T dz1, db1 = sum over rows of dz1.
+    # TODO: forward: a stable log-softmax through logsumexp, never log(softmax(...)).
+    # TODO: backward: dloss/dlogits has a closed form (Mathematical Foundations); from there go
+    # TODO: back through each forward line in turn (linear, tanh, linear), checking each shape.
     N = X.shape[0]
     h = torch.tanh(X @ params["W1"] + params["b1"])  # (N, H)
     logits = h @ params["W2"] + params["b2"]  # (N, C)
@@ -168,8 +166,8 @@ def train_mlp(
     No torch.optim, no nn.Module.
     """
     # BEGIN SOLUTION
-    # TODO: init_mlp gives the starting params; mlp_forward_backward gives (loss, grads);
-    # TODO: update every entry of params, record loss.item(), repeat.
+    # TODO: reuse what you wrote: init_mlp for the start (C from y), mlp_forward_backward for
+    # TODO: the loss and gradients of each step. Update every parameter; record plain floats.
     params = init_mlp(X.shape[1], hidden, int(y.max()) + 1, seed)
     losses = []
     for _ in range(steps):

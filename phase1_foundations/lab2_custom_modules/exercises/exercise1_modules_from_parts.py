@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_modules_from_parts.py by `make stubs` [fingerprint 73964ed149ba]
+# Exercise stub generated from solution/exercise1_modules_from_parts.py by `make stubs` [fingerprint 4c255b666fd2]
 """Exercise 1: modules from parts. Parameters, buffers, state_dict, counting and freezing.
 
 An ``nn.Module`` is a container with three registries that ``__setattr__`` fills for you:
@@ -42,10 +42,10 @@ class Linear(nn.Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        # TODO: wrap a torch.empty(...) tensor of the right shape in nn.Parameter and assign it to
-        # TODO: self.weight: assigning a Parameter to an attribute registers it.
-        # TODO: without a bias, call self.register_parameter("bias", None) so that self.bias exists
-        # TODO: (as None) but is neither a parameter nor a state_dict key. End with reset_parameters().
+        # TODO: assigning an nn.Parameter to an attribute registers it. Create the weight (and bias)
+        # TODO: uninitialised, shaped as the class docstring says, honouring device and dtype, and
+        # TODO: let reset_parameters fill them. Without a bias, self.bias must still exist as None
+        # TODO: but be neither a parameter nor a state_dict key (register_parameter).
         raise NotImplementedError("Exercise 1.1: implement Linear.__init__")
 
     def reset_parameters(self) -> None:
@@ -55,13 +55,14 @@ class Linear(nn.Module):
         distribution is what nn.Linear's ``kaiming_uniform_(weight, a=sqrt(5))`` works out to).
         With in_features == 0 the bias bound is taken as 0.
         """
-        # TODO: a parameter is a leaf that requires grad: change it in place inside torch.no_grad().
-        # TODO: Tensor.uniform_(low, high) fills a tensor in place; the bound is 1 / sqrt(fan_in).
+        # TODO: parameters are leaves that require grad: refill them in place with autograd off
+        # TODO: (Tensor.uniform_). The bound is in the docstring; mind in_features == 0 and no bias.
         raise NotImplementedError("Exercise 1.2: implement Linear.reset_parameters")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (..., in_features) -> (..., out_features). Written with a matmul, not F.linear."""
-        # TODO: x @ W^T works for any number of leading dims; add the bias when there is one.
+        # TODO: one matmul with the weight (mind its (out, in) layout) handles any number of leading
+        # TODO: dims; the bias may be None.
         raise NotImplementedError("Exercise 1.3: implement Linear.forward")
 
     def extra_repr(self) -> str:
@@ -84,14 +85,14 @@ class RunningCenter(nn.Module):
         super().__init__()
         self.num_features = num_features
         self.momentum = momentum
-        # TODO: a plain tensor attribute is invisible to state_dict() and .to(); register it with
-        # TODO: self.register_buffer("running_mean", torch.zeros(num_features)).
+        # TODO: a plain tensor attribute is invisible to state_dict() and .to(): register
+        # TODO: running_mean as a buffer (register_buffer), starting at zeros.
         raise NotImplementedError("Exercise 1.4: implement RunningCenter.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: self.training tells the two modes apart (model.train() / model.eval() set it).
-        # TODO: update the buffer in place under torch.no_grad() (mul_ and add_ with alpha=...);
-        # TODO: use the batch mean detached from the graph for the update.
+        # TODO: self.training tells the two modes apart. In training, the output uses the batch mean
+        # TODO: (gradients flow through it), but the buffer update happens in place and must not be
+        # TODO: recorded by autograd, nor link the buffer to x's graph. Eval mode changes nothing.
         raise NotImplementedError("Exercise 1.5: implement RunningCenter.forward")
 
 
@@ -101,9 +102,8 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     A parameter shared by two submodules (tied weights) counts once. With
     ``trainable_only=True``, count only parameters with ``requires_grad=True``.
     """
-    # TODO: model.parameters() yields each Parameter once, even when it is registered twice.
-    # TODO: p.numel() is the number of scalars in p. (Summing over state_dict() would count
-    # TODO: buffers, and tied weights twice.)
+    # TODO: which iterator yields every parameter exactly once (tied weights too) and no buffers?
+    # TODO: Add up the scalars in each (numel), keeping only trainable ones when asked.
     raise NotImplementedError("Exercise 1.6: implement count_parameters")
 
 
@@ -115,8 +115,8 @@ def freeze(model: nn.Module, prefixes: Sequence[str]) -> list[str]:
     but not "10.weight". Frozen parameters get ``requires_grad=False``; the others are left as
     they are. Returns the frozen names in ``named_parameters()`` order.
     """
-    # TODO: walk model.named_parameters(); compare whole dotted components, not raw string prefixes.
-    # TODO: p.requires_grad_(False) turns off gradient tracking for that parameter.
+    # TODO: walk the named parameters; a prefix matches whole dotted components only ("1" must
+    # TODO: not match "10.weight"). requires_grad_ switches a parameter off.
     raise NotImplementedError("Exercise 1.7: implement freeze")
 
 
@@ -129,7 +129,7 @@ def save_and_reload(model: nn.Module, make_model: Callable[[], nn.Module], path:
     model, which holds equal parameters and buffers in memory of its own (nothing shared with
     ``model``) and is in the same train/eval mode as ``model``.
     """
-    # TODO: torch.save(model.state_dict(), path); then torch.load(path, weights_only=True) and
-    # TODO: fresh.load_state_dict(...), which copies the values into the fresh model's own tensors.
-    # TODO: train/eval mode is not part of the state_dict: set it with fresh.train(model.training).
+    # TODO: save the state_dict only, not the module; load it (weights_only=True) strictly into a
+    # TODO: fresh make_model(), which copies the values into its own tensors. The train/eval mode
+    # TODO: is not part of the state_dict.
     raise NotImplementedError("Exercise 1.8: implement save_and_reload")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_normalization_layers.py by `make stubs` [fingerprint 77685058c53a]
+# Exercise stub generated from solution/exercise2_normalization_layers.py by `make stubs` [fingerprint fe05a25bf465]
 """Exercise 2: normalisation and regularisation layers by hand. LayerNorm, BatchNorm1d, Dropout.
 
 Three layers every network uses, written from tensor operations so that they match PyTorch's
@@ -31,14 +31,15 @@ class LayerNorm(nn.Module):
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True) -> None:
         super().__init__()
-        # TODO: turn an int into a 1-tuple; create nn.Parameter(torch.ones(...)) / torch.zeros(...)
-        # TODO: or register both names as None with register_parameter.
+        # TODO: store normalized_shape as a tuple (an int becomes a 1-tuple), and eps. With affine,
+        # TODO: weight starts at ones and bias at zeros, Parameters of that shape; without, both
+        # TODO: names must exist as None without being parameters.
         raise NotImplementedError("Exercise 2.1: implement LayerNorm.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: the dims to reduce are the last len(normalized_shape) ones: dim=(-1,), (-2, -1), ...
-        # TODO: keepdim=True keeps the statistics broadcastable; var(..., unbiased=False) or
-        # TODO: correction=0 gives the biased variance; weight and bias broadcast from the right.
+        # TODO: reduce over the trailing len(normalized_shape) dims, keeping them so that the
+        # TODO: statistics broadcast back against x. The variance is the biased one (divide by the
+        # TODO: count), and the affine step happens only when there are parameters.
         raise NotImplementedError("Exercise 2.2: implement LayerNorm.forward")
 
 
@@ -63,15 +64,15 @@ class BatchNorm1d(nn.Module):
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
-        # TODO: two nn.Parameter and three register_buffer calls; the counter is
-        # TODO: torch.tensor(0, dtype=torch.long).
+        # TODO: names, shapes and starting values are in the class docstring: which are parameters,
+        # TODO: which are buffers? The counter is a 0-d int64 tensor.
         raise NotImplementedError("Exercise 2.3: implement BatchNorm1d.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: reduce over dim 0 for (N, C) and dims (0, 2) for (N, C, L); reshape the (C,)
-        # TODO: statistics and affine parameters to (1, C) or (1, C, 1) so they broadcast.
-        # TODO: normalise with the biased variance but store the unbiased one (times n / (n - 1)).
-        # TODO: update buffers in place inside torch.no_grad() and with detached statistics.
+        # TODO: check the rank; statistics are per channel over every dim but 1, shaped to broadcast
+        # TODO: against x. Normalise with the biased batch variance, but feed the unbiased one into
+        # TODO: running_var; n == 1 raises. Updates are in place and unrecorded (momentum None: a
+        # TODO: cumulative average); eval uses the running statistics and updates nothing.
         raise NotImplementedError("Exercise 2.4: implement BatchNorm1d.forward")
 
 
@@ -89,8 +90,9 @@ class Dropout(nn.Module):
         raise NotImplementedError("Exercise 2.5: implement Dropout.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: a keep-mask of x's shape: torch.rand_like(x) >= p, or torch.empty_like(x).bernoulli_(1 - p).
-        # TODO: multiply by mask / (1 - p); treat p == 1 separately (division by zero).
+        # TODO: training only: draw a fresh, independent keep-mask of x's shape on every call (keep
+        # TODO: with probability 1 - p) and scale the survivors so the expectation is unchanged.
+        # TODO: Eval and p == 0 are the identity; p == 1 must give zeros, not NaN.
         raise NotImplementedError("Exercise 2.6: implement Dropout.forward")
 
     def extra_repr(self) -> str:

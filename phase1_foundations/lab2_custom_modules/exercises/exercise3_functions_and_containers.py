@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_functions_and_containers.py by `make stubs` [fingerprint e304f5e88b3d]
+# Exercise stub generated from solution/exercise3_functions_and_containers.py by `make stubs` [fingerprint 7abf264c94ab]
 """Exercise 3: custom autograd Functions inside modules, and the containers that compose modules.
 
 A ``torch.autograd.Function`` lets you choose what the forward pass saves and what the backward
@@ -27,13 +27,15 @@ class MemoryEfficientSiLU(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         """x: any shape -> silu(x), same shape and dtype; saves x and nothing else."""
-        # TODO: ctx.save_for_backward(x) is the only thing to keep; do not save sigmoid(x) or the output.
+        # TODO: compute silu and keep only the input for backward (ctx.save_for_backward): saving
+        # TODO: sigmoid(x) or the output too is exactly what this Function avoids.
         raise NotImplementedError("Exercise 3.1: implement MemoryEfficientSiLU.forward")
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
         """grad_output: dloss/dsilu(x), shaped like x -> dloss/dx, shaped like x."""
-        # TODO: read x back with ctx.saved_tensors, recompute s = sigmoid(x), apply the chain rule.
+        # TODO: read the input back (ctx.saved_tensors), recompute what was not saved, and multiply
+        # TODO: grad_output by the derivative given in the class docstring.
         raise NotImplementedError("Exercise 3.2: implement MemoryEfficientSiLU.backward")
 
 
@@ -69,7 +71,8 @@ class FakeQuantize(nn.Module):
         self.step = step
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: divide, round through RoundSTE.apply, multiply back.
+        # TODO: the formula in the docstring, with the rounding done by RoundSTE so that the
+        # TODO: gradient passes straight through it.
         raise NotImplementedError("Exercise 3.6: implement FakeQuantize.forward")
 
 
@@ -82,7 +85,9 @@ def build_mlp(widths: Sequence[int], activation: Callable[[], nn.Module] = nn.Re
     So the state_dict keys are "0.weight", "0.bias", "2.weight", ... (or "3.weight" with dropout).
     Fewer than two widths raise ValueError.
     """
-    # TODO: collect the layers in a Python list, then nn.Sequential(*layers).
+    # TODO: one Linear per consecutive pair of widths; between two Linears (never after the last)
+    # TODO: a fresh activation() and, when dropout > 0, a Dropout. Fewer than two widths raise.
+    # TODO: The order of the layers fixes the state_dict keys.
     raise NotImplementedError("Exercise 3.7: implement build_mlp")
 
 
@@ -115,7 +120,8 @@ class MultiTaskHeads(nn.Module):
 
     def __init__(self, in_features: int, hidden: int, tasks: Mapping[str, int]) -> None:
         super().__init__()
-        # TODO: nn.ModuleDict({name: module, ...}) registers each value under its key.
+        # TODO: the trunk as in the class docstring; the heads in a container that registers each
+        # TODO: one under its task name (a plain dict would not), in the order given.
         raise NotImplementedError("Exercise 3.10: implement MultiTaskHeads.__init__")
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

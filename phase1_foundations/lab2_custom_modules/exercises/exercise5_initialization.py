@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_initialization.py by `make stubs` [fingerprint 3b7e5484fdf8]
+# Exercise stub generated from solution/exercise5_initialization.py by `make stubs` [fingerprint 9d334d27dac9]
 """Exercise 5: initialisation. Xavier/Glorot, Kaiming/He and orthogonal, by hand, and a depth study.
 
 Each scheme picks the scale of the random weights so that the variance of the signal stays the
@@ -45,14 +45,14 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Ge
     Like every function below: works on a leaf that requires grad without recording a graph,
     draws its random numbers from ``generator`` when one is given.
     """
-    # TODO: std = gain * sqrt(2 / (fan_in + fan_out)); a uniform on (-a, a) has std a / sqrt(3).
-    # TODO: inside torch.no_grad(): tensor.uniform_(-a, a, generator=generator).
+    # TODO: the bound a is in the docstring, from the two fans. Fill the tensor in place without
+    # TODO: autograd recording it, drawing from the given generator (Tensor.uniform_ takes one).
     raise NotImplementedError("Exercise 5.3: implement xavier_uniform_")
 
 
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Fill ``tensor`` in place from N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)); return it."""
-    # TODO: tensor.normal_(0, std, generator=generator) under torch.no_grad().
+    # TODO: as xavier_uniform_, but Gaussian with the docstring's std (Tensor.normal_).
     raise NotImplementedError("Exercise 5.4: implement xavier_normal_")
 
 
@@ -68,7 +68,8 @@ def kaiming_uniform_(
     gain = calculate_gain(nonlinearity, a); fan = fan_in or fan_out as ``mode`` says (any other
     mode raises ValueError).
     """
-    # TODO: std = gain / sqrt(fan) is what keeps the variance; the uniform's bound is sqrt(3) * std.
+    # TODO: gain from calculate_gain(nonlinearity, a), the fan chosen by mode (any other mode
+    # TODO: raises); the docstring gives the bound. Fill in place, unrecorded, with the generator.
     raise NotImplementedError("Exercise 5.5: implement kaiming_uniform_")
 
 
@@ -92,10 +93,10 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Genera
     W W^T = gain^2 I when rows <= cols, W^T W = gain^2 I when rows > cols. Fewer than 2 dims
     raise ValueError.
     """
-    # TODO: QR-factorise a Gaussian matrix with torch.linalg.qr; Q has orthonormal columns, so for
-    # TODO: a wide matrix factorise its transpose and transpose Q back.
-    # TODO: QR is unique only up to the signs of R's diagonal, and LAPACK's choice of those signs
-    # TODO: biases Q: multiply each column of Q by the sign of the matching diagonal entry of R.
+    # TODO: QR-factorise a Gaussian matrix (torch.linalg.qr); Q has orthonormal columns, so a
+    # TODO: wide matrix needs a transpose. QR is unique only up to the signs of R's diagonal, and
+    # TODO: LAPACK's choice biases Q: fix those signs so that Q is uniformly distributed. Scale
+    # TODO: by gain and write it into the tensor viewed as (rows, cols), unrecorded.
     raise NotImplementedError("Exercise 5.7: implement orthogonal_")
 
 
@@ -119,6 +120,7 @@ def activation_std_through_depth(
     activation in "linear" (identity), "tanh", "relu". Unknown names raise ValueError. Every
     random number comes from a torch.Generator seeded with ``seed`` on ``device``.
     """
-    # TODO: check the names, make the generator, then loop: draw W, h = act(h @ W.T), record h.std().
-    # TODO: .item() turns each 0-d std into a float.
+    # TODO: validate init and activation. One torch.Generator seeded on device feeds every random
+    # TODO: draw, the input included. Per layer: a fresh W drawn with this file's functions as
+    # TODO: the docstring maps them, the layer, and the std of h as a float.
     raise NotImplementedError("Exercise 5.8: implement activation_std_through_depth")

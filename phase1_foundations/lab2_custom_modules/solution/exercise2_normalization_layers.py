@@ -31,8 +31,9 @@ class LayerNorm(nn.Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True) -> None:
         super().__init__()
         # BEGIN SOLUTION
-        # TODO: turn an int into a 1-tuple; create nn.Parameter(torch.ones(...)) / torch.zeros(...)
-        # TODO: or register both names as None with register_parameter.
+        # TODO: store normalized_shape as a tuple (an int becomes a 1-tuple), and eps. With affine,
+        # TODO: weight starts at ones and bias at zeros, Parameters of that shape; without, both
+        # TODO: names must exist as None without being parameters.
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
@@ -48,9 +49,9 @@ class LayerNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
-        # TODO: the dims to reduce are the last len(normalized_shape) ones: dim=(-1,), (-2, -1), ...
-        # TODO: keepdim=True keeps the statistics broadcastable; var(..., unbiased=False) or
-        # TODO: correction=0 gives the biased variance; weight and bias broadcast from the right.
+        # TODO: reduce over the trailing len(normalized_shape) dims, keeping them so that the
+        # TODO: statistics broadcast back against x. The variance is the biased one (divide by the
+        # TODO: count), and the affine step happens only when there are parameters.
         dims = tuple(range(-len(self.normalized_shape), 0))
         mean = x.mean(dim=dims, keepdim=True)
         var = x.var(dim=dims, keepdim=True, correction=0)
@@ -83,8 +84,8 @@ class BatchNorm1d(nn.Module):
         self.eps = eps
         self.momentum = momentum
         # BEGIN SOLUTION
-        # TODO: two nn.Parameter and three register_buffer calls; the counter is
-        # TODO: torch.tensor(0, dtype=torch.long).
+        # TODO: names, shapes and starting values are in the class docstring: which are parameters,
+        # TODO: which are buffers? The counter is a 0-d int64 tensor.
         self.weight = nn.Parameter(torch.ones(num_features))
         self.bias = nn.Parameter(torch.zeros(num_features))
         self.register_buffer("running_mean", torch.zeros(num_features))
@@ -94,10 +95,10 @@ class BatchNorm1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
-        # TODO: reduce over dim 0 for (N, C) and dims (0, 2) for (N, C, L); reshape the (C,)
-        # TODO: statistics and affine parameters to (1, C) or (1, C, 1) so they broadcast.
-        # TODO: normalise with the biased variance but store the unbiased one (times n / (n - 1)).
-        # TODO: update buffers in place inside torch.no_grad() and with detached statistics.
+        # TODO: check the rank; statistics are per channel over every dim but 1, shaped to broadcast
+        # TODO: against x. Normalise with the biased batch variance, but feed the unbiased one into
+        # TODO: running_var; n == 1 raises. Updates are in place and unrecorded (momentum None: a
+        # TODO: cumulative average); eval uses the running statistics and updates nothing.
         if x.dim() not in (2, 3):
             raise ValueError(f"expected 2D or 3D input (got {x.dim()}D input)")
         dims = (0,) if x.dim() == 2 else (0, 2)
@@ -139,8 +140,9 @@ class Dropout(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
-        # TODO: a keep-mask of x's shape: torch.rand_like(x) >= p, or torch.empty_like(x).bernoulli_(1 - p).
-        # TODO: multiply by mask / (1 - p); treat p == 1 separately (division by zero).
+        # TODO: training only: draw a fresh, independent keep-mask of x's shape on every call (keep
+        # TODO: with probability 1 - p) and scale the survivors so the expectation is unchanged.
+        # TODO: Eval and p == 0 are the identity; p == 1 must give zeros, not NaN.
         if not self.training or self.p == 0.0:
             return x
         if self.p == 1.0:

@@ -27,7 +27,8 @@ class MemoryEfficientSiLU(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         """x: any shape -> silu(x), same shape and dtype; saves x and nothing else."""
         # BEGIN SOLUTION
-        # TODO: ctx.save_for_backward(x) is the only thing to keep; do not save sigmoid(x) or the output.
+        # TODO: compute silu and keep only the input for backward (ctx.save_for_backward): saving
+        # TODO: sigmoid(x) or the output too is exactly what this Function avoids.
         ctx.save_for_backward(x)
         return x * torch.sigmoid(x)
         # END SOLUTION
@@ -36,7 +37,8 @@ class MemoryEfficientSiLU(torch.autograd.Function):
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
         """grad_output: dloss/dsilu(x), shaped like x -> dloss/dx, shaped like x."""
         # BEGIN SOLUTION
-        # TODO: read x back with ctx.saved_tensors, recompute s = sigmoid(x), apply the chain rule.
+        # TODO: read the input back (ctx.saved_tensors), recompute what was not saved, and multiply
+        # TODO: grad_output by the derivative given in the class docstring.
         (x,) = ctx.saved_tensors
         s = torch.sigmoid(x)
         return grad_output * s * (1.0 + x * (1.0 - s))
@@ -82,7 +84,8 @@ class FakeQuantize(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
-        # TODO: divide, round through RoundSTE.apply, multiply back.
+        # TODO: the formula in the docstring, with the rounding done by RoundSTE so that the
+        # TODO: gradient passes straight through it.
         return RoundSTE.apply(x / self.step) * self.step
         # END SOLUTION
 
@@ -97,7 +100,9 @@ def build_mlp(widths: Sequence[int], activation: Callable[[], nn.Module] = nn.Re
     Fewer than two widths raise ValueError.
     """
     # BEGIN SOLUTION
-    # TODO: collect the layers in a Python list, then nn.Sequential(*layers).
+    # TODO: one Linear per consecutive pair of widths; between two Linears (never after the last)
+    # TODO: a fresh activation() and, when dropout > 0, a Dropout. Fewer than two widths raise.
+    # TODO: The order of the layers fixes the state_dict keys.
     if len(widths) < 2:
         raise ValueError(f"build_mlp needs at least two widths (input and output), got {list(widths)}")
     layers: list[nn.Module] = []
@@ -149,7 +154,8 @@ class MultiTaskHeads(nn.Module):
     def __init__(self, in_features: int, hidden: int, tasks: Mapping[str, int]) -> None:
         super().__init__()
         # BEGIN SOLUTION
-        # TODO: nn.ModuleDict({name: module, ...}) registers each value under its key.
+        # TODO: the trunk as in the class docstring; the heads in a container that registers each
+        # TODO: one under its task name (a plain dict would not), in the order given.
         self.trunk = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU())
         self.heads = nn.ModuleDict({name: nn.Linear(hidden, n) for name, n in tasks.items()})
         # END SOLUTION

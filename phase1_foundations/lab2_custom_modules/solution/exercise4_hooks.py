@@ -26,9 +26,9 @@ def capture_activations(model: nn.Module, x: torch.Tensor, names: Sequence[str])
     module afterwards, also when the forward pass raises (the exception propagates).
     """
     # BEGIN SOLUTION
-    # TODO: dict(model.named_modules()) maps names to modules; register one forward hook per name
-    # TODO: (a closure that knows its name) and keep the handles.
-    # TODO: run the forward pass inside try/finally and call handle.remove() in the finally block.
+    # TODO: check every name before registering anything (KeyError). One forward hook per name,
+    # TODO: each knowing its name (a closure), storing a detached output. The hooks must be gone
+    # TODO: afterwards even when the forward pass raises: keep the handles and use try/finally.
     modules = dict(model.named_modules())
     missing = [n for n in names if n not in modules]
     if missing:
@@ -63,9 +63,9 @@ class GradNormRecorder:
 
     def __init__(self, model: nn.Module, layer_types: tuple[type[nn.Module], ...] = (nn.Linear,)) -> None:
         # BEGIN SOLUTION
-        # TODO: register_full_backward_hook(fn) with fn(module, grad_input, grad_output);
-        # TODO: grad_output[0] is dloss/d(output). Each hook must know its layer's name: build it
-        # TODO: in a small function that takes the name (a closure). Store the handles for remove().
+        # TODO: a full backward hook on every submodule of the given types. grad_output[0] is
+        # TODO: dloss/d(output): append its norm, as a float, under the layer's name. Each hook
+        # TODO: needs its layer's name (build it in a small function: a closure); keep the handles.
         self.norms: dict[str, list[float]] = {}
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
@@ -83,7 +83,7 @@ class GradNormRecorder:
 
     def remove(self) -> None:
         # BEGIN SOLUTION
-        # TODO: handle.remove() for each handle; empty the list so a second call does nothing.
+        # TODO: detach every hook; a second call must do nothing.
         for h in self._handles:
             h.remove()
         self._handles = []
@@ -110,9 +110,9 @@ def gradient_flow_report(
     The model is left as it was found: no hooks remain and every parameter's .grad is None.
     """
     # BEGIN SOLUTION
-    # TODO: forward hooks record output.std(); backward hooks record grad_output[0].norm().
-    # TODO: a GradNormRecorder is one way to get the second half. Remove every hook in a finally
-    # TODO: block, and end with model.zero_grad(set_to_none=True).
+    # TODO: one forward and backward pass gives both columns: forward hooks for each Linear's
+    # TODO: output std, backward hooks for its gradient norm (a GradNormRecorder does that half).
+    # TODO: Leave the model as found: no hooks even on error, and every .grad None at the end.
     linears = [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
     modules = dict(model.named_modules())
     stds: dict[str, float] = {}
@@ -144,7 +144,8 @@ def diagnose_gradient_flow(report: Sequence[tuple[str, float, float]], threshold
     "healthy". A ratio 0 / 0 (no gradient at all) counts as 0, and x / 0 with x > 0 as infinity.
     """
     # BEGIN SOLUTION
-    # TODO: report[0][2] and report[-1][2] are the two norms; compare their ratio with the bounds.
+    # TODO: the ratio of the first row's gradient norm to the last row's, compared with threshold
+    # TODO: and 1 / threshold; the docstring says what 0 / 0 and x / 0 count as.
     first, last = report[0][2], report[-1][2]
     if last == 0.0:
         ratio = 0.0 if first == 0.0 else float("inf")

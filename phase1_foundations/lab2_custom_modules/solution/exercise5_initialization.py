@@ -64,8 +64,8 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Ge
     draws its random numbers from ``generator`` when one is given.
     """
     # BEGIN SOLUTION
-    # TODO: std = gain * sqrt(2 / (fan_in + fan_out)); a uniform on (-a, a) has std a / sqrt(3).
-    # TODO: inside torch.no_grad(): tensor.uniform_(-a, a, generator=generator).
+    # TODO: the bound a is in the docstring, from the two fans. Fill the tensor in place without
+    # TODO: autograd recording it, drawing from the given generator (Tensor.uniform_ takes one).
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
     with torch.no_grad():
@@ -76,7 +76,7 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Ge
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Fill ``tensor`` in place from N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)); return it."""
     # BEGIN SOLUTION
-    # TODO: tensor.normal_(0, std, generator=generator) under torch.no_grad().
+    # TODO: as xavier_uniform_, but Gaussian with the docstring's std (Tensor.normal_).
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     with torch.no_grad():
@@ -97,7 +97,8 @@ def kaiming_uniform_(
     mode raises ValueError).
     """
     # BEGIN SOLUTION
-    # TODO: std = gain / sqrt(fan) is what keeps the variance; the uniform's bound is sqrt(3) * std.
+    # TODO: gain from calculate_gain(nonlinearity, a), the fan chosen by mode (any other mode
+    # TODO: raises); the docstring gives the bound. Fill in place, unrecorded, with the generator.
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode {mode!r} not supported, use 'fan_in' or 'fan_out'")
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
@@ -136,10 +137,10 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Genera
     raise ValueError.
     """
     # BEGIN SOLUTION
-    # TODO: QR-factorise a Gaussian matrix with torch.linalg.qr; Q has orthonormal columns, so for
-    # TODO: a wide matrix factorise its transpose and transpose Q back.
-    # TODO: QR is unique only up to the signs of R's diagonal, and LAPACK's choice of those signs
-    # TODO: biases Q: multiply each column of Q by the sign of the matching diagonal entry of R.
+    # TODO: QR-factorise a Gaussian matrix (torch.linalg.qr); Q has orthonormal columns, so a
+    # TODO: wide matrix needs a transpose. QR is unique only up to the signs of R's diagonal, and
+    # TODO: LAPACK's choice biases Q: fix those signs so that Q is uniformly distributed. Scale
+    # TODO: by gain and write it into the tensor viewed as (rows, cols), unrecorded.
     if tensor.dim() < 2:
         raise ValueError("orthogonal_ needs a tensor with at least 2 dimensions")
     if tensor.numel() == 0:
@@ -180,8 +181,9 @@ def activation_std_through_depth(
     random number comes from a torch.Generator seeded with ``seed`` on ``device``.
     """
     # BEGIN SOLUTION
-    # TODO: check the names, make the generator, then loop: draw W, h = act(h @ W.T), record h.std().
-    # TODO: .item() turns each 0-d std into a float.
+    # TODO: validate init and activation. One torch.Generator seeded on device feeds every random
+    # TODO: draw, the input included. Per layer: a fresh W drawn with this file's functions as
+    # TODO: the docstring maps them, the layer, and the std of h as a float.
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; expected one of {INITS}")
     if activation not in ACTIVATIONS:
