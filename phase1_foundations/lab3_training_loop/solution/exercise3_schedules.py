@@ -21,11 +21,32 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import warnings
 from typing import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
 
+
+
+def scheduler_lrs(make_scheduler: Callable[[torch.optim.Optimizer], object], steps: int, base_lr: float = 0.1) -> list[float]:
+    """The learning rate a ``torch.optim.lr_scheduler`` gives at steps 0 .. steps-1 (given, not an exercise).
+
+    ``make_scheduler(optimizer)`` builds the scheduler around a one-parameter SGD with ``lr=base_lr``;
+    the scheduler is stepped after each optimizer step, as in a training loop. Use it to compare your
+    schedules with PyTorch's step by step.
+    """
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=base_lr)
+    sched = make_scheduler(opt)
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # OneCycleLR and friends warn about details irrelevant here
+        for t in range(steps):
+            lrs.append(sched.get_last_lr()[0])
+            opt.step()
+            if t < steps - 1:
+                sched.step()
+    return lrs
 
 def step_decay_lr(step: int, base_lr: float, step_size: int, gamma: float = 0.1) -> float:
     """Learning rate at ``step`` (0, 1, 2, ...) when it is multiplied by ``gamma`` every ``step_size`` steps.

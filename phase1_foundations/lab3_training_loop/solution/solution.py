@@ -37,7 +37,7 @@ from shared.report import max_diff, output_dir, section, table  # noqa: E402
 
 from exercise1_training_loop import accuracy, evaluate, fit, train_one_epoch  # noqa: E402
 from exercise2_optimizers import SGD, Adam, AdamW, RMSprop  # noqa: E402
-from exercise3_schedules import lr_range_test, one_cycle_lr, step_decay_lr, suggest_lr, warmup_cosine_lr  # noqa: E402
+from exercise3_schedules import lr_range_test, one_cycle_lr, scheduler_lrs, step_decay_lr, suggest_lr, warmup_cosine_lr  # noqa: E402
 from exercise4_healthy_training import (  # noqa: E402
     EarlyStopping,
     clip_grad_norm,
@@ -204,20 +204,6 @@ def demo_optimizers() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def torch_schedule(make, steps: int, base_lr: float) -> list[float]:
-    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=base_lr)
-    sched = make(opt)
-    out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for t in range(steps):
-            out.append(sched.get_last_lr()[0])
-            opt.step()
-            if t < steps - 1:
-                sched.step()
-    return out
-
-
 def demo_schedules(total: int) -> dict[str, list[float]]:
     section("Exercise 3: learning-rate schedules vs torch.optim.lr_scheduler")
     S = torch.optim.lr_scheduler
@@ -228,10 +214,10 @@ def demo_schedules(total: int) -> dict[str, list[float]]:
         "one-cycle (max 0.1)": [one_cycle_lr(t, 0.1, total) for t in range(total)],
     }
     theirs = [
-        torch_schedule(lambda o: S.StepLR(o, step_size=total // 4, gamma=0.5), total, 0.1),
-        torch_schedule(lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.01, 1.0, total_iters=warm),
+        scheduler_lrs(lambda o: S.StepLR(o, step_size=total // 4, gamma=0.5), total, 0.1),
+        scheduler_lrs(lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.01, 1.0, total_iters=warm),
                                                      S.CosineAnnealingLR(o, T_max=total - warm)], milestones=[warm]), total, 0.1),
-        torch_schedule(lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=total, cycle_momentum=False), total, 0.1),
+        scheduler_lrs(lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=total, cycle_momentum=False), total, 0.1),
     ]
     marks = [0, warm // 2, warm, total // 4, total // 2, 3 * total // 4, total - 1]
     rows = [[t] + [f"{lrs[t]:.5f}" for lrs in ours.values()] for t in marks]
