@@ -5,7 +5,9 @@ One test suite grades three targets, chosen with the ``LAB_TARGET`` environment 
 * ``solution`` (default, what ``make test`` and CI run): the reference in ``solution/``;
 * ``exercises`` (what ``make test-lab`` runs): the learner's files in ``exercises/``;
 * ``stubs`` (what ``make check-stubs`` runs): stubs generated afresh from the solutions, so the
-  check never depends on what a learner has typed.
+  check never depends on what a learner has typed;
+* ``mistake`` (what ``make check-mistakes`` runs): the solution with one known learner mistake
+  applied in memory, named by ``LAB_MISTAKE`` (see :mod:`shared.mistakes`).
 
 A test reaches code only through :class:`Lab`::
 
@@ -43,7 +45,7 @@ import torch
 from shared.labs import REPO_ROOT, LabInfo, resolve_lab
 from shared.stubgen import generate_stub
 
-TARGETS = ("solution", "exercises", "stubs")
+TARGETS = ("solution", "exercises", "stubs", "mistake")
 
 
 # --------------------------------------------------------------------------------------------
@@ -82,6 +84,17 @@ def _load_module(info: LabInfo, number: int, target: str) -> ModuleType:
         path = info.path / "exercises" / solution_path.name
         source = generate_stub(solution_path.read_text(encoding="utf-8"), number, str(solution_path))
         shown = f"{path} (generated stub)"
+    elif target == "mistake":
+        from shared.mistakes import active_mistake
+
+        path = solution_path
+        source = solution_path.read_text(encoding="utf-8")
+        mistake = active_mistake()
+        if mistake.lab == info.rel and mistake.file == solution_path.name:
+            source = mistake.apply(source)
+            shown = f"{path} (with mistake {mistake.name})"
+        else:
+            shown = str(path)
     else:
         path = solution_path if target == "solution" else info.path / "exercises" / solution_path.name
         if not path.is_file():
@@ -96,7 +109,7 @@ def _load_module(info: LabInfo, number: int, target: str) -> ModuleType:
     except BaseException as err:  # noqa: BLE001 - any failure at import is reported the same way
         del sys.modules[unique]
         where = ""
-        if isinstance(err, SyntaxError):
+        if isinstance(err, SyntaxError) and f"line {err.lineno}" not in str(err):
             where = f" (line {err.lineno})"
         raise ExerciseImportError(
             f"{path.relative_to(info.root)} could not be imported: {type(err).__name__}: {err}{where}"
@@ -165,38 +178,77 @@ def _resolve(dotted: str) -> tuple[Any, str]:
     raise ImportError(f"forbid({dotted!r}): no importable module in that name")
 
 
+class _OperatorTrap:
+    """A ``TorchDispatchMode`` that raises on the named aten operators, whatever Python path led there.
+
+    ``torch.ops.aten.conv2d``, ``torch.conv2d``, ``F.conv2d`` and ``nn.Conv2d`` all reach the kernel
+    through the dispatcher as ``aten.convolution``; an attribute trap sees only the first name it
+    replaced, this sees the operator itself.
+    """
+
+    def __init__(self, ops: set[str], on_call: Any):
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        ops_, on_call_ = ops, on_call
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+                name = f"{func.namespace}.{func.overloadpacket.__name__}"
+                if name in ops_:
+                    on_call_(f"torch.ops.{name} (the operator behind it)")
+                return func(*args, **(kwargs or {}))
+
+        self.mode = Mode()
+
+
 @contextlib.contextmanager
 def forbid(*names: str, why: str) -> Iterator[None]:
     """Make the named library functions raise :class:`ShortcutUsed` while the block runs.
 
-    ``why`` is the learner-facing reason. A call is reported even if the learner's code catches
-    the exception: the guard checks again when the block ends.
+    A dotted Python name (``"torch.nn.functional.conv2d"``, ``"torch.Tensor.unfold"``) is replaced
+    by a trap. A name ``"aten.<op>"`` (``"aten.convolution"``) forbids the operator itself, at the
+    dispatcher: every path to its kernel (``torch.ops.aten.conv2d``, ``torch.conv2d``, a module)
+    raises, including the autograd backward of the block. ``why`` is the learner-facing reason. A
+    call is reported even if the learner's code catches the exception: the guard checks again
+    when the block ends.
     """
     calls: list[str] = []
     saved: list[tuple[Any, str, Any]] = []
 
+    def refuse(name: str) -> None:
+        calls.append(name)
+        raise ShortcutUsed(f"{why}: your code called {name}, which is off limits in this exercise")
+
     def make_trap(name: str):
         def trap(*args: Any, **kwargs: Any) -> Any:
-            calls.append(name)
-            raise ShortcutUsed(f"{why}: your code called {name}, which is off limits in this exercise")
+            refuse(name)
 
         return trap
 
-    try:
-        for name in names:
-            owner, attr = _resolve(name)
-            own = vars(owner) if hasattr(owner, "__dict__") else {}
-            # Remember whether the attribute was the owner's own or inherited (torch.Tensor methods
-            # live on a C base class): restoring must not leave a copy behind on the subclass.
-            saved.append((owner, attr, own[attr] if attr in own else _INHERITED))
-            setattr(owner, attr, make_trap(name))
-        yield
-    finally:
-        for owner, attr, original in reversed(saved):
-            if original is _INHERITED:
-                delattr(owner, attr)
-            else:
-                setattr(owner, attr, original)
+    ops = {n for n in names if n.startswith("aten.")}
+    for op in ops:
+        if not hasattr(torch.ops.aten, op[len("aten."):]):
+            raise AttributeError(f"forbid({op!r}): torch.ops.aten has no operator {op[len('aten.'):]!r}")
+    with contextlib.ExitStack() as stack:
+        try:
+            for name in names:
+                if name in ops:
+                    continue
+                owner, attr = _resolve(name)
+                own = vars(owner) if hasattr(owner, "__dict__") else {}
+                # Remember whether the attribute was the owner's own or inherited (torch.Tensor methods
+                # live on a C base class): restoring must not leave a copy behind on the subclass.
+                saved.append((owner, attr, own[attr] if attr in own else _INHERITED))
+                setattr(owner, attr, make_trap(name))
+            if ops:
+                stack.enter_context(_OperatorTrap(ops, refuse).mode)
+            yield
+        finally:
+            for owner, attr, original in reversed(saved):
+                if original is _INHERITED:
+                    delattr(owner, attr)
+                else:
+                    setattr(owner, attr, original)
     if calls:
         raise ShortcutUsed(f"{why}: your code called {calls[0]}, which is off limits in this exercise")
 
@@ -230,7 +282,7 @@ def plain_failure(excinfo: pytest.ExceptionInfo[BaseException] | None, timeout_s
 def _learner_frame(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     """The innermost traceback line inside a lab's exercises/ or solution/ file."""
     for frame in reversed(traceback.extract_tb(excinfo.tb)):
-        path = Path(frame.filename.replace(" (generated stub)", ""))
+        path = Path(frame.filename.split(" (")[0])
         if path.parent.name in ("exercises", "solution"):
             try:
                 rel = path.resolve().relative_to(REPO_ROOT)
@@ -323,7 +375,7 @@ def _lab_of_test_file(path: Path) -> str | None:
 def format_scoreboard(results: list[ExerciseResult], target: str) -> list[str]:
     """Lines of the per-exercise scoreboard, one block per lab."""
     lines: list[str] = []
-    folder = {"solution": "solution/", "exercises": "exercises/", "stubs": "generated stubs"}[target]
+    folder = {"solution": "solution/", "exercises": "exercises/", "stubs": "generated stubs", "mistake": "solution/ with one known mistake"}[target]
     for lab in sorted({r.lab for r in results}):
         rows = sorted((r for r in results if r.lab == lab), key=lambda r: r.exercise)
         lines.append(f"{lab}  ({folder})")

@@ -43,3 +43,58 @@ def output_dir(lab_dir: Path) -> Path:
     folder = Path(os.environ.get("LAB_OUTPUT_DIR") or Path(lab_dir) / "outputs")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --------------------------------------------------------------------------------------------
+# Whose code a runner runs: `make run LAB=…` (the reference) or `make run LAB=… TARGET=exercises`
+# --------------------------------------------------------------------------------------------
+
+
+def run_target() -> str:
+    """``"exercises"`` when the runner runs on the learner's files (``make run … TARGET=exercises``), else ``"solution"``."""
+    return "exercises" if os.environ.get("LAB_RUN_TARGET") == "exercises" else "solution"
+
+
+def whose() -> str:
+    """``"yours"`` or ``"the reference"``: how a runner names the code it runs, truthfully."""
+    return "yours" if run_target() == "exercises" else "the reference"
+
+
+class _Skipped:
+    """What :func:`run_part` returns for a part that could not run; passing it to another part skips that too."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"SKIPPED({self.reason})"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def is_skipped(value: object) -> bool:
+    return isinstance(value, _Skipped)
+
+
+def run_part(fn, *args, **kwargs):  # noqa: ANN001, ANN201 - returns whatever fn returns
+    """Run one part of a runner; a part whose exercise is not written yet is skipped, and says so.
+
+    ``fn`` raises ``NotImplementedError("Exercise 2.1: implement SGD.step")`` while the learner's
+    stub is untouched: the part prints one line naming it and returns a skipped marker instead of
+    a result. A part given a skipped marker as an argument is skipped too (it needs that result),
+    so the rest of the runner still runs. On the reference nothing is ever skipped.
+    """
+    name = getattr(fn, "__name__", "part")
+    for value in (*args, *kwargs.values()):
+        if is_skipped(value):
+            print(f"\n--- {name}: skipped, it needs the result of a part that was skipped ({value.reason})")
+            return _Skipped(value.reason)
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as err:
+        if run_target() != "exercises":
+            raise
+        reason = str(err).strip() or "a function raises NotImplementedError"
+        print(f"\n--- {name}: skipped, your exercise is not written yet ({reason})")
+        return _Skipped(reason)

@@ -1,0 +1,209 @@
+"""Known learner mistakes: proof that each lab's grader catches the wrong answers learners write.
+
+``make check-stubs`` proves every test fails on ``raise NotImplementedError``. This proves more:
+that the tests of an exercise fail on the *plausible wrong answer* (Adam without bias correction,
+softmax over the wrong axis, a sampler that ignores the epoch), with a message that names it.
+
+A mistake is a small Python file under ``tests/<phase>/mistakes/<lab>/``, one per mistake, that
+states which solution file it patches and with which replacements::
+
+    \"\"\"Adam without bias correction: the first steps are too small by 1/(1 - beta1**t).\"\"\"
+    FILE = "exercise2_optimizers.py"
+    REPLACE = [
+        ("m_hat = m / (1 - beta1**t)", "m_hat = m"),
+    ]
+
+The docstring's first line is the one line that says why it is wrong. ``FILE`` is a file of the
+lab's ``solution/`` folder; its exercise number is the one graded. Each ``(old, new)`` pair
+replaces text that must occur exactly once in that file (so a mistake cannot silently stop
+applying when the solution changes). The file is only read, never imported: ``FILE`` and
+``REPLACE`` must be literals.
+
+The check grades only that exercise, with ``LAB_TARGET=mistake`` and ``LAB_MISTAKE=<file>``:
+the loader in :mod:`shared.grading` applies the replacements to the solution in memory, so
+nothing on disk changes. A mistake is *caught* when a test of its exercise fails; it *survives*
+when they all pass (a missing test), and it is *broken* when the patched file does not import or
+no test of the exercise ran (a mistake must be a wrong answer that runs, not a crash).
+
+Command line (``make check-mistakes [LAB=…]``)::
+
+    python -m shared.mistakes [LAB ...] [--jobs N] [--list]
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.labs import REPO_ROOT, LabInfo, all_labs, resolve_lab
+
+
+class MistakeError(ValueError):
+    """A mistake file that cannot be read or no longer applies to its solution."""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    path: Path
+    lab: str  # phase1_foundations/lab3_training_loop
+    file: str  # exercise2_optimizers.py
+    exercise: int
+    why: str
+    replacements: tuple[tuple[str, str], ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def apply(self, source: str) -> str:
+        """``source`` (the solution file's text) with every replacement made; each must match once."""
+        for old, new in self.replacements:
+            count = source.count(old)
+            if count != 1:
+                found = "does not occur" if count == 0 else f"occurs {count} times"
+                raise MistakeError(
+                    f"mistake {self.path.relative_to(REPO_ROOT)}: the text to replace {found} in solution/{self.file} "
+                    f"(the solution changed? update the mistake): {old.strip()[:80]!r}"
+                )
+            source = source.replace(old, new)
+        return source
+
+
+def mistakes_dir(lab: LabInfo) -> Path:
+    """``tests/<phase>/mistakes/<lab>/``: where a lab's known mistakes live."""
+    phase, name = lab.rel.split("/")
+    return lab.root / "tests" / phase / "mistakes" / name
+
+
+def load_mistake(path: Path) -> Mistake:
+    """Read one mistake file (see the module docstring for the format)."""
+    path = Path(path).resolve()
+    try:
+        rel = path.relative_to(REPO_ROOT / "tests")
+    except ValueError as err:
+        raise MistakeError(f"{path}: mistakes live under tests/<phase>/mistakes/<lab>/") from err
+    if len(rel.parts) != 4 or rel.parts[1] != "mistakes":
+        raise MistakeError(f"{path}: mistakes live under tests/<phase>/mistakes/<lab>/<name>.py")
+    lab = f"{rel.parts[0]}/{rel.parts[2]}"
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    why = (ast.get_docstring(tree) or "").strip().splitlines()
+    if not why or not why[0].strip():
+        raise MistakeError(f"{path}: the docstring's first line must say why the code is wrong")
+    values: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+    file, replace = values.get("FILE"), values.get("REPLACE")
+    if not isinstance(file, str) or not isinstance(replace, list) or not replace:
+        raise MistakeError(f"{path}: needs FILE = 'exerciseN_<topic>.py' and REPLACE = [(old, new), ...]")
+    pairs = tuple((str(a), str(b)) for a, b in replace)
+    if any(a == b or not a for a, b in pairs):
+        raise MistakeError(f"{path}: every replacement must change something")
+    info = resolve_lab(lab)
+    by_name = {p.name: n for n, p in info.exercise_files("solution").items()}
+    if file not in by_name:
+        raise MistakeError(f"{path}: FILE={file!r} is not an exercise file of {lab} ({', '.join(sorted(by_name))})")
+    return Mistake(path, lab, file, by_name[file], why[0].strip(), pairs)
+
+
+def lab_mistakes(lab: LabInfo) -> list[Mistake]:
+    folder = mistakes_dir(lab)
+    return [load_mistake(p) for p in sorted(folder.glob("*.py"))] if folder.is_dir() else []
+
+
+def active_mistake() -> Mistake:
+    """The mistake named by ``LAB_MISTAKE`` (used by the loader when ``LAB_TARGET=mistake``)."""
+    path = os.environ.get("LAB_MISTAKE")
+    if not path:
+        raise MistakeError("LAB_TARGET=mistake needs LAB_MISTAKE=<path of a mistake file>")
+    return load_mistake(Path(path))
+
+
+@dataclass
+class Verdict:
+    mistake: Mistake
+    status: str  # caught | SURVIVED | BROKEN
+    message: str
+    seconds: float
+
+
+def grade_mistake(mistake: Mistake) -> Verdict:
+    """Run the tests of the mistake's exercise against the patched solution; stop at the first failure."""
+    start = time.perf_counter()
+    info = resolve_lab(mistake.lab)
+    try:
+        mistake.apply((info.path / "solution" / mistake.file).read_text(encoding="utf-8"))
+    except MistakeError as err:
+        return Verdict(mistake, "BROKEN", str(err), 0.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "results.json"
+        env = dict(os.environ, LAB_TARGET="mistake", LAB_MISTAKE=str(mistake.path))
+        cmd = [sys.executable, "-m", "pytest", str(info.test_file.relative_to(REPO_ROOT)), "-q", "--tb=no", "-x",
+               "-p", "no:cacheprovider", "--exercise", str(mistake.exercise), "--grading-json", str(report)]
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        results = json.loads(report.read_text()) if report.exists() else []
+    seconds = time.perf_counter() - start
+    rows = [r for r in results if r["lab"] == mistake.lab and r["exercise"] == mistake.exercise]
+    if not rows or rows[0]["passed"] + rows[0]["failed"] == 0:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        return Verdict(mistake, "BROKEN", "no test of exercise %d ran: %s" % (mistake.exercise, " | ".join(tail)), seconds)
+    row = rows[0]
+    if row["failed"] == 0:
+        return Verdict(mistake, "SURVIVED", f"all {row['passed']} tests of exercise {mistake.exercise} passed", seconds)
+    first = row["first_failure"]
+    if "could not be imported" in first:
+        return Verdict(mistake, "BROKEN", f"the patched file does not import, so it is a crash, not a mistake: {first}", seconds)
+    return Verdict(mistake, "caught", first, seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.mistakes", description=__doc__.split("\n\n")[0])
+    parser.add_argument("labs", nargs="*", help="labs to check (default: all)")
+    parser.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)), help="grading runs at once")
+    parser.add_argument("--list", action="store_true", help="list the mistakes and why each is wrong; grade nothing")
+    args = parser.parse_args(argv)
+    labs = [resolve_lab(n) for n in args.labs] if args.labs else all_labs()
+    try:
+        mistakes = [m for lab in labs for m in lab_mistakes(lab)]
+    except (MistakeError, SyntaxError, ValueError) as err:
+        print(f"check-mistakes: {err}", file=sys.stderr)
+        return 1
+    if args.list:
+        for m in mistakes:
+            print(f"{resolve_lab(m.lab).short:<5} ex {m.exercise}  {m.name:<36} {m.why}")
+        return 0
+    start = time.perf_counter()
+    print(f"check-mistakes: {len(mistakes)} known mistakes of {len(labs)} lab(s), each graded on its own exercise")
+    problems = []
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for v in pool.map(grade_mistake, mistakes):
+            m = v.mistake
+            print(f"{v.status:<8} {resolve_lab(m.lab).short:<5} ex {m.exercise}  {m.name}  ({v.seconds:.1f} s)")
+            print(f"           why it is wrong: {m.why}")
+            print(f"           {'the learner sees' if v.status == 'caught' else 'problem'}: {v.message}")
+            if v.status != "caught":
+                problems.append(v)
+    few = [lab for lab in labs if lab.test_file.is_file() and len(lab_mistakes(lab)) < 6]
+    for lab in few:
+        print(f"TOO FEW  {lab.short:<5} {lab.rel}: {len(lab_mistakes(lab))} known mistakes in "
+              f"{mistakes_dir(lab).relative_to(REPO_ROOT)}/; at least 6 expected, one per exercise or more")
+    uncovered = [(lab, n) for lab in labs if lab.test_file.is_file()
+                 for n in lab.exercise_files("solution") if n not in {m.exercise for m in lab_mistakes(lab)}]
+    for lab, n in uncovered:
+        print(f"TOO FEW  {lab.short:<5} exercise {n} has no known mistake")
+    caught = len(mistakes) - len(problems)
+    print(f"check-mistakes: {caught}/{len(mistakes)} caught in {time.perf_counter() - start:.0f} s"
+          + ("" if not problems else f"; {len(problems)} not: a surviving mistake means a missing test"))
+    return 0 if not problems and not few and not uncovered else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
