@@ -69,6 +69,7 @@ _MODULES: dict[tuple[str, str, str], ModuleType] = {}
 
 
 def _load_module(info: LabInfo, number: int, target: str) -> ModuleType:
+    __tracebackhide__ = True  # a learner's traceback starts at their file, not in the loader
     files = info.exercise_files("solution")
     if number not in files:
         raise LookupError(f"{info.rel} has no exercise {number}; it has {sorted(files)}")
@@ -130,6 +131,7 @@ class Lab:
         self.info = lab if isinstance(lab, LabInfo) else resolve_lab(lab)
 
     def exercise(self, number: int) -> ModuleType:
+        __tracebackhide__ = True
         return _load_module(self.info, number, current_target())
 
     def reference(self, number: int) -> ModuleType:
@@ -269,7 +271,7 @@ def plain_failure(excinfo: pytest.ExceptionInfo[BaseException] | None, timeout_s
         return f"not written yet: {first or 'a stub still raises NotImplementedError'}"
     if isinstance(err, (ShortcutUsed, ExerciseImportError)):
         return first
-    if "Timeout" in text and type(err).__name__ == "Failed":
+    if is_timeout(excinfo):
         limit = f" {timeout_s:g} s" if timeout_s else ""
         return f"stopped after the{limit} time limit: look for an infinite loop or a much slower algorithm than asked"
     if isinstance(err, AssertionError):
@@ -277,6 +279,11 @@ def plain_failure(excinfo: pytest.ExceptionInfo[BaseException] | None, timeout_s
         return first or "an assertion failed"
     where = _learner_frame(excinfo)
     return f"{type(err).__name__}: {first}" + (f" (raised at {where})" if where else "")
+
+
+def is_timeout(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
+    """True when pytest-timeout stopped the test (its signal method fails the test with "Timeout >Ns")."""
+    return excinfo is not None and type(excinfo.value).__name__ == "Failed" and "Timeout" in str(excinfo.value)
 
 
 def _learner_frame(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -349,16 +356,18 @@ class ExerciseResult:
     passed: int = 0
     failed: int = 0
     skipped: int = 0
+    not_run: int = 0  # not run because an earlier test of the exercise timed out or its file did not import
+    not_run_reason: str = ""
     first_failure: str = ""
     passing_tests: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.passed + self.failed
+        return self.passed + self.failed + self.not_run
 
     @property
     def complete(self) -> bool:
-        return self.failed == 0 and self.passed > 0
+        return self.failed == 0 and self.not_run == 0 and self.passed > 0
 
 
 def _lab_of_test_file(path: Path) -> str | None:
@@ -385,6 +394,8 @@ def format_scoreboard(results: list[ExerciseResult], target: str) -> list[str]:
             count = f"{r.passed}/{r.total}"
             skipped = f" ({r.skipped} skipped)" if r.skipped else ""
             lines.append(f"  {mark}  exercise {r.exercise}  {r.title:<{width}}  {count:>5} tests passed{skipped}")
+            if r.not_run:
+                lines.append(f"        {r.not_run} not run: {r.not_run_reason}")
             if not r.complete and r.total:
                 lines.append(f"        first failure: {r.first_failure}")
         done = sum(r.complete for r in rows)
@@ -402,6 +413,12 @@ class GradingPlugin:
         self.item_exercise: dict[str, tuple[str, int]] = {}
         self.unmarked: list[str] = []
         self.files_before: set[Path] = set()
+        self.new_files: list[Path] = []
+        # An exercise whose test timed out, or whose file does not import, is not graded further:
+        # its remaining tests are reported as not run at once, instead of each waiting out its own
+        # time limit or repeating the same import error.
+        self.blocked: dict[tuple[str, int], str] = {}
+        self.not_run_items: set[str] = set()
 
     # -- collection ------------------------------------------------------------------------
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -450,6 +467,13 @@ class GradingPlugin:
         finally:
             torch.set_num_threads(threads)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        key = self.item_exercise.get(item.nodeid)
+        if key in self.blocked:
+            self.not_run_items.add(item.nodeid)
+            pytest.skip(f"not run: {self.blocked[key]}")
+
     # -- results ---------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
@@ -463,6 +487,12 @@ class GradingPlugin:
             except (TypeError, ValueError):
                 limit = None
             report.user_properties.append(("plain", plain_failure(call.excinfo, limit)))
+            key = self.item_exercise[item.nodeid]
+            if key not in self.blocked:
+                if is_timeout(call.excinfo):
+                    self.blocked[key] = "an earlier test of this exercise timed out; fix that first"
+                elif call.excinfo is not None and isinstance(call.excinfo.value, ExerciseImportError):
+                    self.blocked[key] = "the exercise file could not be imported (see the first failure); fix that first"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         key = self.item_exercise.get(report.nodeid)
@@ -470,7 +500,11 @@ class GradingPlugin:
             return
         res = self.results[key]
         name = report.nodeid.split("::", 1)[-1]
-        if report.when == "call" and report.passed:
+        if report.nodeid in self.not_run_items:
+            if report.when == "setup":
+                res.not_run += 1
+                res.not_run_reason = self.blocked[key]
+        elif report.when == "call" and report.passed:
             res.passed += 1
             res.passing_tests.append(report.nodeid)
         elif report.skipped and report.when in ("setup", "call"):
@@ -516,6 +550,18 @@ class GradingPlugin:
         if json_path:
             Path(json_path).write_text(json.dumps([r.__dict__ for r in results], indent=1), encoding="utf-8")
 
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # Said last, after pytest's own "N passed" line, so a run that failed only for this says why.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if self.new_files and reporter is not None:
+            shown = ", ".join(str(p.relative_to(REPO_ROOT)) for p in self.new_files[:3])
+            more = f" and {len(self.new_files) - 3} more" if len(self.new_files) > 3 else ""
+            reporter.write_line(
+                f"FAILED: the tests wrote {len(self.new_files)} file(s) inside the repository ({shown}{more}); "
+                "tests must write only under tmp_path, so the run fails even where every test passed",
+                red=True,
+            )
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         broken = bool(self.unmarked) or bool(_repo_files() - self.files_before)
         if self.target == "stubs":
@@ -527,7 +573,7 @@ class GradingPlugin:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-_SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", "data", "outputs", "node_modules", ".mypy_cache", ".ruff_cache"}
+_SKIP_DIRS = {".git", ".lab_state", ".venv", "venv", "__pycache__", ".pytest_cache", "data", "outputs", "node_modules", ".mypy_cache", ".ruff_cache"}
 
 
 def _repo_files() -> set[Path]:
