@@ -62,7 +62,7 @@ def cmd_test_lab(lab_name: str, target: str, exercise: str | int | None) -> int:
     if exercise is None:
         args += ["--tb=no", "-rs"]  # the scoreboard says what failed (and -rs why a test was skipped); EX=N shows tracebacks
     else:
-        args += ["--exercise", str(exercise), "--tb=short"]
+        args += ["--exercise", str(exercise), "--tb=short", "-rs"]
     print(f"Grading {lab.rel}/{'exercises' if target == 'exercises' else 'solution'}/"
           + (f", exercise {exercise} only" if exercise else ""))
     code = _pytest(args, target)
