@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,25 +133,98 @@ class Verdict:
     seconds: float
 
 
-def grade_mistake(mistake: Mistake) -> Verdict:
-    """Run the tests of the mistake's exercise against the patched solution; stop at the first failure."""
-    start = time.perf_counter()
+_WARM_IMPORTS = ("torch", "torchvision", "numpy", "scipy", "sklearn", "matplotlib", "pytest", "pytest_timeout", "shared.grading")
+
+
+def _warm_up() -> None:
+    """Import the heavy libraries once in the parent, so that every forked grading run starts with them."""
+    import importlib
+
+    for name in _WARM_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+@dataclass
+class _Run:
+    mistake: Mistake
+    folder: tempfile.TemporaryDirectory
+    start: float
+    pid: int | None = None
+    proc: subprocess.Popen | None = None
+
+    @property
+    def report(self) -> Path:
+        return Path(self.folder.name) / "results.json"
+
+    @property
+    def log(self) -> Path:
+        return Path(self.folder.name) / "log.txt"
+
+    def done(self) -> bool:
+        if self.proc is not None:
+            return self.proc.poll() is not None
+        pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        return pid != 0
+
+
+def _start(mistake: Mistake, fork: bool) -> _Run | Verdict:
+    """Begin grading ``mistake``'s exercise against the patched solution (stopping at the first failure).
+
+    With ``fork`` the grading runs in a forked child of this process, which has imported torch and
+    pytest already (a fresh interpreter spends seconds on that); otherwise in a new interpreter.
+    """
     info = resolve_lab(mistake.lab)
     try:
         mistake.apply((info.path / "solution" / mistake.file).read_text(encoding="utf-8"))
     except MistakeError as err:
         return Verdict(mistake, "BROKEN", str(err), 0.0)
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "results.json"
-        env = dict(os.environ, LAB_TARGET="mistake", LAB_MISTAKE=str(mistake.path))
-        cmd = [sys.executable, "-m", "pytest", str(info.test_file.relative_to(REPO_ROOT)), "-q", "--tb=no", "-x",
-               "-p", "no:cacheprovider", "--exercise", str(mistake.exercise), "--grading-json", str(report)]
-        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-        results = json.loads(report.read_text()) if report.exists() else []
-    seconds = time.perf_counter() - start
+    run = _Run(mistake, tempfile.TemporaryDirectory(), time.perf_counter())
+    args = [str(info.test_file.relative_to(REPO_ROOT)), "-q", "--tb=no", "-x", "-p", "no:cacheprovider",
+            "--exercise", str(mistake.exercise), "--grading-json", str(run.report)]
+    env = {"LAB_TARGET": "mistake", "LAB_MISTAKE": str(mistake.path)}
+    if not fork:
+        with run.log.open("w") as log:
+            run.proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=REPO_ROOT,
+                                        env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT)
+        return run
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: grade, then leave without running the parent's clean-up
+        code = 3
+        try:
+            fd = os.open(run.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.environ.update(env)
+            os.chdir(REPO_ROOT)
+            import pytest
+
+            code = int(pytest.main(args))
+        except BaseException:  # noqa: BLE001 - whatever happens, the child must not return into the parent's loop
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    run.pid = pid
+    return run
+
+
+def _verdict(run: _Run) -> Verdict:
+    mistake = run.mistake
+    seconds = time.perf_counter() - run.start
+    results = json.loads(run.report.read_text()) if run.report.exists() else []
+    log = run.log.read_text(errors="replace") if run.log.exists() else ""
+    run.folder.cleanup()
     rows = [r for r in results if r["lab"] == mistake.lab and r["exercise"] == mistake.exercise]
     if not rows or rows[0]["passed"] + rows[0]["failed"] == 0:
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        tail = log.strip().splitlines()[-3:]
         return Verdict(mistake, "BROKEN", "no test of exercise %d ran: %s" % (mistake.exercise, " | ".join(tail)), seconds)
     row = rows[0]
     if row["failed"] == 0:
@@ -163,11 +235,33 @@ def grade_mistake(mistake: Mistake) -> Verdict:
     return Verdict(mistake, "caught", first, seconds)
 
 
+def grade_mistakes(mistakes: list[Mistake], jobs: int = 2, fork: bool | None = None):
+    """Yield a :class:`Verdict` per mistake as its grading ends, ``jobs`` gradings at a time."""
+    fork = hasattr(os, "fork") if fork is None else fork
+    if fork:
+        _warm_up()
+    pending, running = list(mistakes), []
+    while pending or running:
+        while pending and len(running) < max(1, jobs):
+            started = _start(pending.pop(0), fork)
+            if isinstance(started, Verdict):
+                yield started
+            else:
+                running.append(started)
+        finished = [r for r in running if r.done()]
+        if not finished:
+            time.sleep(0.02)
+        for r in finished:
+            running.remove(r)
+            yield _verdict(r)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.mistakes", description=__doc__.split("\n\n")[0])
     parser.add_argument("labs", nargs="*", help="labs to check (default: all)")
     parser.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)), help="grading runs at once")
     parser.add_argument("--list", action="store_true", help="list the mistakes and why each is wrong; grade nothing")
+    parser.add_argument("--no-fork", action="store_true", help="grade each mistake in a new interpreter (slower)")
     args = parser.parse_args(argv)
     labs = [resolve_lab(n) for n in args.labs] if args.labs else all_labs()
     try:
@@ -180,16 +274,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{resolve_lab(m.lab).short:<5} ex {m.exercise}  {m.name:<36} {m.why}")
         return 0
     start = time.perf_counter()
+    sys.stdout.reconfigure(line_buffering=True)
     print(f"check-mistakes: {len(mistakes)} known mistakes of {len(labs)} lab(s), each graded on its own exercise")
     problems = []
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for v in pool.map(grade_mistake, mistakes):
-            m = v.mistake
-            print(f"{v.status:<8} {resolve_lab(m.lab).short:<5} ex {m.exercise}  {m.name}  ({v.seconds:.1f} s)")
-            print(f"           why it is wrong: {m.why}")
-            print(f"           {'the learner sees' if v.status == 'caught' else 'problem'}: {v.message}")
-            if v.status != "caught":
-                problems.append(v)
+    for v in grade_mistakes(mistakes, args.jobs, fork=False if args.no_fork else None):
+        m = v.mistake
+        print(f"{v.status:<8} {resolve_lab(m.lab).short:<5} ex {m.exercise}  {m.name}  ({v.seconds:.1f} s)")
+        print(f"           why it is wrong: {m.why}")
+        print(f"           {'the learner sees' if v.status == 'caught' else 'problem'}: {v.message}")
+        if v.status != "caught":
+            problems.append(v)
     few = [lab for lab in labs if lab.test_file.is_file() and len(lab_mistakes(lab)) < 6]
     for lab in few:
         print(f"TOO FEW  {lab.short:<5} {lab.rel}: {len(lab_mistakes(lab))} known mistakes in "
