@@ -27,7 +27,7 @@ no test of the exercise ran (a mistake must be a wrong answer that runs, not a c
 
 Command line (``make check-mistakes [LAB=…]``)::
 
-    python -m shared.mistakes [LAB ...] [--jobs N] [--list]
+    python -m shared.mistakes [LAB ...] [--jobs N] [--list] [--only NAME]
 """
 from __future__ import annotations
 
@@ -261,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("labs", nargs="*", help="labs to check (default: all)")
     parser.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)), help="grading runs at once")
     parser.add_argument("--list", action="store_true", help="list the mistakes and why each is wrong; grade nothing")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="grade only the mistakes with this name (the file name without .py); repeatable")
     parser.add_argument("--no-fork", action="store_true", help="grade each mistake in a new interpreter (slower)")
     args = parser.parse_args(argv)
     labs = [resolve_lab(n) for n in args.labs] if args.labs else all_labs()
@@ -269,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     except (MistakeError, SyntaxError, ValueError) as err:
         print(f"check-mistakes: {err}", file=sys.stderr)
         return 1
+    if args.only:
+        unknown = set(args.only) - {m.name for m in mistakes}
+        if unknown:
+            print(f"check-mistakes: no mistake named {', '.join(sorted(unknown))} (--list shows them)", file=sys.stderr)
+            return 2
+        mistakes = [m for m in mistakes if m.name in args.only]
     if args.list:
         for m in mistakes:
             print(f"{resolve_lab(m.lab).short:<5} ex {m.exercise}  {m.name:<36} {m.why}")
@@ -284,11 +292,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"           {'the learner sees' if v.status == 'caught' else 'problem'}: {v.message}")
         if v.status != "caught":
             problems.append(v)
-    few = [lab for lab in labs if lab.test_file.is_file() and len(lab_mistakes(lab)) < 6]
+    few = [] if args.only else [lab for lab in labs if lab.test_file.is_file() and len(lab_mistakes(lab)) < 6]
     for lab in few:
         print(f"TOO FEW  {lab.short:<5} {lab.rel}: {len(lab_mistakes(lab))} known mistakes in "
               f"{mistakes_dir(lab).relative_to(REPO_ROOT)}/; at least 6 expected, one per exercise or more")
-    uncovered = [(lab, n) for lab in labs if lab.test_file.is_file()
+    uncovered = [] if args.only else [(lab, n) for lab in labs if lab.test_file.is_file()
                  for n in lab.exercise_files("solution") if n not in {m.exercise for m in lab_mistakes(lab)}]
     for lab, n in uncovered:
         print(f"TOO FEW  {lab.short:<5} exercise {n} has no known mistake")
