@@ -95,6 +95,11 @@ def run_part(fn, *args, **kwargs):  # noqa: ANN001, ANN201 - returns whatever fn
     except NotImplementedError as err:
         if run_target() != "exercises":
             raise
-        reason = str(err).strip() or "a function raises NotImplementedError"
+        # One line: the stub's "Exercise N.k: implement f", also when it comes wrapped in a
+        # DataLoader worker's re-raised traceback.
+        lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+        named = [line for line in lines if "Exercise " in line]
+        reason = (named[-1] if named else lines[0] if lines else "a function raises NotImplementedError")
+        reason = reason.removeprefix("NotImplementedError: ")
         print(f"\n--- {name}: skipped, your exercise is not written yet ({reason})")
         return _Skipped(reason)
