@@ -29,6 +29,10 @@ NO_TRAINING_SHORTCUTS = (
 )
 
 
+BY_HAND_STRIDES = dict(why="Exercise 1.2 asks for the strides by integer arithmetic, without allocating a tensor or array")
+NO_STRIDE_SHORTCUTS = ("torch.Tensor.stride", "numpy.empty", "numpy.zeros", "numpy.ones")
+
+
 def same_storage(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
 
@@ -48,8 +52,12 @@ class TestTensorBasics:
             "its transpose .T": base.T,
             "a float16 strided slice x[:, ::2]": torch.randn(5, 6).half()[:, ::2],
             "a 0-d int64 tensor": torch.tensor(7),
+            "torch.randn(4, 1).T (shape (1, 4), stride (1, 1): contiguous, since a size-1 dim's stride does not matter)":
+                torch.randn(4, 1).T,
             "an empty (0, 4) bool tensor": torch.zeros(0, 4, dtype=torch.bool),
         }
+        if torch.cuda.is_available():
+            cases["a CUDA tensor (device must read 'cuda:0', not 'cuda')"] = torch.randn(2, 3, device="cuda")
         for name, t in cases.items():
             expected = {
                 "shape": tuple(t.shape),
@@ -78,7 +86,8 @@ class TestTensorBasics:
         shapes += [tuple(rng.randint(0, 4) for _ in range(rng.randint(1, 5))) for _ in range(40)]
         for shape in shapes:
             expected = tuple(torch.empty(shape).stride())
-            got = ex.contiguous_strides(shape)
+            with forbid(*NO_STRIDE_SHORTCUTS, **BY_HAND_STRIDES):
+                got = ex.contiguous_strides(shape)
             assert isinstance(got, tuple) and got == expected, (
                 f"contiguous_strides({shape}) returned {got!r}; torch.empty({shape}).stride() is {expected}"
             )
@@ -124,7 +133,7 @@ class TestTensorBasics:
             n = x.shape[0]
             for window in sorted({1, 2, min(4, n), n}):
                 expected = x.unfold(0, window, 1).clone()
-                with forbid("torch.Tensor.unfold", why="Exercise 1.4 asks you to build the view with as_strided"):
+                with forbid("torch.Tensor.unfold", "aten.unfold", why="Exercise 1.4 asks you to build the view with as_strided"):
                     got = ex.sliding_windows(x, window)
                 assert tuple(got.shape) == (n - window + 1, window), (
                     f"sliding_windows({name}, {window}) has shape {tuple(got.shape)}; expected {(n - window + 1, window)}"
@@ -172,6 +181,25 @@ class TestTensorBasics:
         assert torch.equal(x, before) and x._version == version, "scaled(x, s) modified its input x"
         assert not same_storage(out, x), "scaled(x, s) returned a tensor sharing memory with x; it must be new"
 
+    def test_scaled_keeps_the_dtype_and_works_on_a_non_contiguous_view(self):
+        ex = lab.exercise(1)
+        base = torch.randn(4, 6, dtype=torch.float64)
+        inputs = {
+            "a float64 tensor": torch.randn(3, 2, dtype=torch.float64),
+            "a float16 tensor": torch.randn(5).half(),
+            "a non-contiguous float64 view base.T[:, ::2]": base.T[:, ::2],
+        }
+        for name, x in inputs.items():
+            before = x.clone()
+            out = ex.scaled(x, 0.5)
+            assert out.dtype == x.dtype and tuple(out.shape) == tuple(x.shape), (
+                f"scaled({name}, 0.5) returned dtype {out.dtype}, shape {tuple(out.shape)}; it must keep x's dtype {x.dtype} "
+                f"and shape {tuple(x.shape)}"
+            )
+            close(out, before * 0.5, f"scaled({name}, 0.5) should return x * 0.5")
+            assert torch.equal(x, before), f"scaled({name}, 0.5) modified its input x"
+        assert base._version == 0, "scaled(base.T[:, ::2], s) wrote into base, the tensor the view belongs to"
+
     def test_numpy_bridge_shares_memory_one_way_and_copies_the_other(self):
         ex = lab.exercise(1)
         for dtype in (np.float64, np.int32):
@@ -208,6 +236,10 @@ class TestTensorBasics:
 # ---------------------------------------------------------------------------------------------
 # Exercise 2: broadcasting
 # ---------------------------------------------------------------------------------------------
+
+BY_BROADCASTING = dict(why="Exercise 2.2 asks you to compute the distances with broadcasting")
+NO_CDIST = ("torch.cdist", "torch.nn.functional.pairwise_distance", "torch.nn.functional.pdist",
+            "aten.cdist", "aten._cdist_forward", "aten._euclidean_dist", "aten.pdist", "aten._pdist_forward")
 
 BY_HAND_BROADCAST = dict(why="Exercise 2.1 asks you to apply the broadcasting rule by hand")
 BROADCAST_SHORTCUTS = ("torch.broadcast_shapes", "numpy.broadcast_shapes", "torch.broadcast_tensors", "numpy.broadcast")
@@ -271,14 +303,24 @@ class TestBroadcasting:
                 continue
             pytest.fail(f"broadcast_shape{shapes} should raise ValueError ({reason} are incompatible) but returned {got!r}")
 
+    def test_the_value_error_names_the_two_sizes_that_clash(self):
+        ex = lab.exercise(2)
+        with pytest.raises(ValueError) as info:
+            with forbid(*BROADCAST_SHORTCUTS, **BY_HAND_BROADCAST):
+                ex.broadcast_shape((6, 7, 4), (5, 1))
+        message = str(info.value)
+        assert "7" in message and "5" in message, (
+            f"broadcast_shape((6, 7, 4), (5, 1)) raised ValueError({message!r}); the message should name the two sizes "
+            "that clash (7 and 5) and the dim where they meet"
+        )
+
     def test_pairwise_distances_match_cdist_on_random_shapes(self):
         ex = lab.exercise(2)
         for n, m, d, dtype in [(7, 5, 3, torch.float32), (1, 9, 1, torch.float32), (30, 20, 16, torch.float32),
                                (12, 1, 4, torch.float64), (0, 4, 3, torch.float32)]:
             x, y = torch.randn(n, d, dtype=dtype), torch.randn(m, d, dtype=dtype)
             expected = torch.cdist(x, y, compute_mode="donot_use_mm_for_euclid_dist")
-            with forbid("torch.cdist", "torch.nn.functional.pairwise_distance", "torch.nn.functional.pdist",
-                        why="Exercise 2.2 asks you to compute the distances with broadcasting"):
+            with forbid(*NO_CDIST, **BY_BROADCASTING):
                 got = ex.pairwise_distances(x, y)
             close(got, expected, f"pairwise_distances(x {tuple(x.shape)}, y {tuple(y.shape)}, {dtype}) differs from torch.cdist",
                   rtol=1e-4, atol=1e-4)
@@ -286,18 +328,26 @@ class TestBroadcasting:
     def test_pairwise_distances_of_a_set_with_itself_are_zero_on_the_diagonal_and_never_nan(self):
         ex = lab.exercise(2)
         x = torch.randn(40, 8, dtype=torch.float64) * 10
-        with forbid("torch.cdist", "torch.nn.functional.pairwise_distance", "torch.nn.functional.pdist",
-                    why="Exercise 2.2 asks you to compute the distances with broadcasting"):
+        with forbid(*NO_CDIST, **BY_BROADCASTING):
             d = ex.pairwise_distances(x, x)
         assert not d.isnan().any(), "pairwise_distances(x, x) contains NaN (sqrt of a slightly negative number?)"
-        assert d.diagonal().abs().max() <= 1e-6, (
-            f"pairwise_distances(x, x) should be 0 on the diagonal (float64); the largest diagonal entry is {d.diagonal().max().item():.3g}"
+        assert (d.diagonal() == 0).all(), (
+            f"pairwise_distances(x, x) should be exactly 0 on the diagonal (float64); the largest diagonal entry is "
+            f"{d.diagonal().max().item():.3g}. Expanding |x|^2 + |y|^2 - 2 x.y leaves rounding error there: subtract "
+            "the rows and square the differences instead"
         )
         close(d, d.T, "pairwise_distances(x, x) should be symmetric")
-        x32 = torch.randn(30, 8).repeat(2, 1)  # every row appears twice
-        d32 = ex.pairwise_distances(x32, x32)
+        x32 = torch.randn(30, 8).repeat(2, 1) * 30  # every row appears twice
+        with forbid(*NO_CDIST, **BY_BROADCASTING):
+            d32 = ex.pairwise_distances(x32, x32)
         assert not d32.isnan().any() and (d32 >= 0).all(), (
             "pairwise_distances(x, x) in float32, with repeated rows, contains NaN or negative entries"
+        )
+        idx = torch.arange(60)
+        twins = torch.cat([d32[idx, idx], d32[idx[:30], idx[:30] + 30], d32[idx[30:], idx[30:] - 30]])
+        assert (twins == 0).all(), (
+            f"pairwise_distances(x, x) in float32 gives {twins.max().item():.3g} (not exactly 0) between two identical rows: "
+            "the distance between equal rows must be exactly 0 (subtract the rows rather than expanding the square)"
         )
 
     def test_gather_target_scores_picks_one_score_per_row_and_routes_gradients_there(self):
@@ -321,7 +371,12 @@ class TestBroadcasting:
             rows = x if dim != 0 else x.T
             rmask = mask if dim != 0 else mask.T
             expected = torch.stack([r[m].mean() if m.any() else torch.tensor(0.0) for r, m in zip(rows, rmask)])
-            close(ex.masked_mean(x, mask, dim), expected, f"masked_mean(x (6, 7), mask, dim={dim}) is wrong (an all-False row must give 0)")
+            x_before, mask_before = x.clone(), mask.clone()
+            got = ex.masked_mean(x, mask, dim)
+            assert torch.equal(x, x_before) and torch.equal(mask, mask_before), (
+                f"masked_mean(x, mask, dim={dim}) modified its input x or mask in place; it must leave them unchanged"
+            )
+            close(got, expected, f"masked_mean(x (6, 7), mask, dim={dim}) is wrong (an all-False row must give 0)")
         rows_mask = torch.tensor([[True], [False], [True], [True]])  # (4, 1): whole rows in or out
         x2 = torch.randn(4, 5)
         expected = torch.stack([r.mean() if m else torch.tensor(0.0) for r, m in zip(x2, rows_mask[:, 0])])
@@ -387,6 +442,14 @@ class TestAutograd:
         close(got, expected, "accumulate_gradients over chunks of 1, 4 and 7 samples (w.grad held a stale value of 100) "
                              "should equal the gradient of the mean loss over all 12 samples")
         close(w.grad, expected, "after accumulate_gradients, w.grad should hold the full-batch gradient")
+        w.grad = None  # the first call of a training run: no gradient yet
+        try:
+            got = ex.accumulate_gradients(w, chunks, loss_fn)
+        except AttributeError as err:
+            pytest.fail(f"accumulate_gradients with w.grad = None (no earlier gradient) raised AttributeError ({err}): "
+                        "w.grad may be None, so clear it with w.grad = None rather than w.grad.zero_()")
+        close(got, expected, "accumulate_gradients with w.grad = None (no earlier gradient) should still return the "
+                             "full-batch gradient; w.grad may be None, so w.grad.zero_() is not enough to clear it")
 
     def test_two_losses_sharing_one_forward_pass_get_their_own_gradients(self):
         ex = lab.exercise(3)
@@ -441,14 +504,50 @@ class TestAutograd:
         ex = lab.exercise(3)
         x = torch.cat([torch.randn(50) * 40, torch.tensor([-1000.0, -89.0, -20.0, 0.0, 20.0, 89.0, 1000.0])])
         x.requires_grad_(True)
+        grad_output = torch.rand_like(x) * 4 - 2
         with forbid("torch.nn.functional.softplus", why="Exercise 3.5 asks you to write softplus yourself"):
             y = ex.StableSoftplus.apply(x)
-            y.backward(torch.ones_like(y))
+            y.backward(grad_output)
         expected = F.softplus(x.detach().double()).float()  # float64 reference, cast back
         assert torch.isfinite(y).all(), f"StableSoftplus gives non-finite values at x = {x.detach()[~torch.isfinite(y)].tolist()}"
         close(y.detach(), expected, "StableSoftplus forward differs from softplus(x) = log(1 + exp(x)) (float32, |x| up to 1000)",
               rtol=1e-5, atol=1e-6)
-        close(x.grad, torch.sigmoid(x.detach()), "StableSoftplus backward should give grad_output * sigmoid(x)")
+        close(x.grad, grad_output * torch.sigmoid(x.detach()),
+              "StableSoftplus backward should give grad_output * sigmoid(x) (multiply by the grad_output it receives)")
+
+    def test_stable_softplus_keeps_full_relative_precision_for_very_negative_x(self):
+        ex = lab.exercise(3)
+        for dtype, values in [(torch.float32, [-15.0, -17.0, -20.0, -30.0, -50.0, -80.0]),
+                              (torch.float64, [-37.0, -40.0, -100.0, -700.0])]:
+            x = torch.tensor(values, dtype=dtype)
+            with forbid("torch.nn.functional.softplus", why="Exercise 3.5 asks you to write softplus yourself"):
+                y = ex.StableSoftplus.apply(x)
+            expected = F.softplus(x.double(), threshold=1e9).to(dtype)  # = exp(x) to many digits here
+            close(y, expected, rtol=1e-5, atol=0.0,
+                  what=f"StableSoftplus at x = {values} ({dtype}) should be about exp(x), a tiny positive number, to 5 "
+                       "significant digits: log(1 + exp(-|x|)) rounds 1 + exp(-|x|) to 1 and gives 0; log1p keeps the digits")
+
+    def test_hvp_leaves_its_input_x_and_its_grad_alone(self):
+        ex = lab.exercise(3)
+        f = lambda t: t.pow(3).sum()  # noqa: E731
+        v = torch.randn(4, dtype=torch.float64)
+        x = torch.randn(4, dtype=torch.float64)
+        x_before = x.clone()
+        got = ex.hvp(f, x, v)
+        close(got, 6 * x_before * v, "hvp of f(x) = sum(x^3) should be 6 x * v (the first gradient must be taken with "
+                                     "create_graph=True, so that it can be differentiated again)")
+        assert not x.requires_grad and torch.equal(x, x_before), (
+            "hvp(f, x, v) changed the caller's x (it now requires grad, or its values changed): work on a fresh leaf, "
+            "x.detach().requires_grad_()"
+        )
+        w = torch.randn(4, dtype=torch.float64, requires_grad=True)
+        w.grad = torch.full_like(w, 7.0)
+        got = ex.hvp(f, w, v)
+        close(got, 6 * w.detach() * v, "hvp of f(x) = sum(x^3) at an x that requires grad should be 6 x * v")
+        assert torch.equal(w.grad, torch.full_like(w, 7.0)), (
+            "hvp(f, x, v) changed x.grad of the caller's x: use torch.autograd.grad, which returns gradients "
+            "instead of adding them into .grad"
+        )
 
     def test_hvp_by_double_backward_matches_torch_autograd_functional_hvp(self):
         ex = lab.exercise(3)
@@ -602,6 +701,17 @@ class TestMicrograd:
             "(a node whose _backward runs before all its users have contributed, or twice, gives this)"
         )
 
+    def test_backward_of_a_second_output_adds_into_the_leaf_gradients_like_torch(self):
+        Value = lab.exercise(4).Value
+        x = Value(2.0)
+        a, b = x * x, x * 3.0
+        a.backward()
+        b.backward()
+        assert x.grad == 7.0, (
+            f"after a = x * x and b = 3 x at x = 2, a.backward() then b.backward() should leave x.grad = 4 + 3 = 7 "
+            f"(gradients accumulate, like PyTorch); got {x.grad}. Do not reset the graph's gradients inside backward()"
+        )
+
     def test_random_expressions_match_torch_autograd_in_float64(self):
         Value = lab.exercise(4).Value
         rng = random.Random(0)
@@ -671,6 +781,24 @@ class TestFromScratch:
         close(w.double(), rw, "fit_linear_regression(lr=0.1, steps=500): w did not reach the least-squares solution", rtol=0, atol=1e-3)
         close(b.double(), rb, "fit_linear_regression(lr=0.1, steps=500): b did not reach the least-squares solution", rtol=0, atol=1e-3)
 
+    def test_fit_linear_regression_takes_exactly_the_gradient_descent_steps_asked_for(self):
+        ex = lab.exercise(5)
+        X = torch.randn(30, 4, dtype=torch.float64)
+        y = X @ torch.randn(4, dtype=torch.float64) + 1.0 + 0.1 * torch.randn(30, dtype=torch.float64)
+        for lr, steps in [(0.05, 1), (0.2, 3)]:
+            w_ref, b_ref = torch.zeros(4, dtype=torch.float64), torch.zeros((), dtype=torch.float64)
+            for _ in range(steps):  # the gradient of mean((Xw + b - y)^2), by hand
+                r = X @ w_ref + b_ref - y
+                w_ref, b_ref = w_ref - lr * 2 * X.T @ r / len(y), b_ref - lr * 2 * r.mean()
+            with forbid(*NO_TRAINING_SHORTCUTS, "torch.linalg.lstsq", "torch.linalg.solve", "torch.linalg.pinv",
+                        "torch.linalg.inv", why="Exercise 5.2 fits by gradient descent on raw tensors"):
+                w, b = ex.fit_linear_regression(X, y, lr=lr, steps=steps)
+            what = (f"fit_linear_regression(lr={lr}, steps={steps}) should start from w = 0, b = 0 and take exactly {steps} "
+                    "step(s) of param -= lr * grad on the MEAN squared error, with .grad cleared between steps")
+            assert tuple(w.shape) == (4,) and b.dim() == 0, f"fit_linear_regression should return w (4,) and a 0-d b; got {tuple(w.shape)}, {tuple(b.shape)}"
+            close(w, w_ref, what + ": w differs")
+            close(b, b_ref, what + ": b differs")
+
     def test_logistic_regression_gradients_match_autograd(self):
         ex = lab.exercise(5)
         for n, d in [(30, 4), (1, 1), (64, 10)]:
@@ -709,6 +837,26 @@ class TestFromScratch:
         acc = ((X @ w + b > 0).float() == y).float().mean().item()
         assert acc >= 0.95, f"fit_logistic_regression on two well-separated blobs reaches train accuracy {acc:.3f}; expected at least 0.95"
 
+    def test_fit_logistic_regression_takes_exactly_the_steps_asked_for_and_returns_detached_tensors(self):
+        ex = lab.exercise(5)
+        X = torch.randn(25, 3, dtype=torch.float64) + 0.5
+        y = (torch.rand(25) < 0.5).double()
+        for lr, steps in [(0.1, 1), (2.0, 4)]:
+            w_ref = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+            b_ref = torch.zeros((), dtype=torch.float64, requires_grad=True)
+            for _ in range(steps):
+                gw, gb = torch.autograd.grad(F.binary_cross_entropy_with_logits(X @ w_ref + b_ref, y), (w_ref, b_ref))
+                with torch.no_grad():
+                    w_ref -= lr * gw
+                    b_ref -= lr * gb
+            with forbid(*NO_TRAINING_SHORTCUTS, why="Exercise 5.4 fits by gradient descent on raw tensors"):
+                w, b = ex.fit_logistic_regression(X, y, lr=lr, steps=steps)
+            what = (f"fit_logistic_regression(lr={lr}, steps={steps}) should start from w = 0, b = 0 and take exactly "
+                    f"{steps} step(s) of param -= lr * grad of the mean binary cross-entropy")
+            close(w, w_ref.detach(), what + ": w differs")
+            close(b, b_ref.detach(), what + ": b differs")
+            assert not w.requires_grad and not b.requires_grad, "fit_logistic_regression should return detached tensors"
+
     def test_mlp_hand_written_backward_matches_autograd(self):
         ex = lab.exercise(5)
         for n, d, h, c, logit_scale in [(16, 3, 8, 4, 1.0), (1, 2, 3, 2, 1.0), (10, 5, 6, 3, 300.0)]:
@@ -741,3 +889,28 @@ class TestFromScratch:
         acc = (logits.argmax(1) == y).float().mean().item()
         assert losses[-1] < 0.5 * losses[0], f"train_mlp: the loss went from {losses[0]:.3f} to {losses[-1]:.3f}; it should at least halve"
         assert acc >= 0.9, f"train_mlp on 180 spiral points (3 classes) reaches train accuracy {acc:.3f}; expected at least 0.9"
+
+    def test_train_mlp_follows_gradient_descent_from_init_mlp_with_the_given_seed(self):
+        ex = lab.exercise(5)
+        X, y = make_spirals(10, 3, noise=0.05, seed=4, turns=0.75)
+        hidden, lr, steps, seed = 5, 0.3, 3, 2
+        params = ex.init_mlp(2, hidden, 3, seed)
+        expected_losses = []
+        for _ in range(steps):
+            leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+            loss = F.cross_entropy(torch.tanh(X @ leaves["W1"] + leaves["b1"]) @ leaves["W2"] + leaves["b2"], y)
+            expected_losses.append(loss.item())
+            loss.backward()
+            params = {k: (v - lr * v.grad).detach() for k, v in leaves.items()}
+        with forbid(*NO_TRAINING_SHORTCUTS, why="Exercise 5.6 trains with your own update on raw tensors"):
+            got_params, losses = ex.train_mlp(X, y, hidden=hidden, lr=lr, steps=steps, seed=seed)
+        what = (f"train_mlp(hidden={hidden}, lr={lr}, steps={steps}, seed={seed}) should start from init_mlp(2, {hidden}, 3, "
+                f"seed={seed}), record losses[t] BEFORE the update of step t, and take {steps} steps of param -= lr * grad")
+        assert len(losses) == steps and all(isinstance(v, float) for v in losses), (
+            f"train_mlp(steps={steps}) should return {steps} plain floats; got {losses!r}"
+        )
+        close(torch.tensor(losses, dtype=torch.float64), torch.tensor(expected_losses, dtype=torch.float64),
+              what + f": the losses are {[round(v, 6) for v in losses]}, expected {[round(v, 6) for v in expected_losses]}",
+              rtol=1e-5, atol=1e-6)
+        for k in params:
+            close(got_params[k], params[k], what + f": the final {k} differs", rtol=1e-5, atol=1e-6)

@@ -10,6 +10,7 @@ Run it on your exercises with
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 import torch
@@ -99,6 +100,23 @@ class TestModulesFromParts:
                         "the range is too narrow"
                     )
                     assert abs(p.mean().item()) < 0.01 * bound, f"{call} has mean {p.mean().item():.3g}; it should be centred on 0"
+
+    @pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")
+    def test_linear_with_zero_input_features_has_a_zero_bias_like_nn_linear(self):
+        ex = lab.exercise(1)
+        with forbid(*LINEAR_SHORTCUTS, **NO_LINEAR):
+            lin = ex.Linear(0, 5)
+        ref = nn.Linear(0, 5)
+        assert tuple(lin.weight.shape) == (5, 0), f"Linear(0, 5).weight has shape {tuple(lin.weight.shape)}; expected (5, 0)"
+        assert torch.equal(lin.bias.detach(), ref.bias.detach()) and not lin.bias.detach().any(), (
+            f"Linear(0, 5).bias is {lin.bias.detach().tolist()}; with in_features == 0 the bound is 0, so nn.Linear's bias "
+            "is all zeros (do not clamp in_features to 1 to dodge the division by zero)"
+        )
+        with forbid(*LINEAR_SHORTCUTS, **NO_LINEAR):
+            out = lin(torch.randn(3, 0))
+        assert out.shape == (3, 5) and torch.equal(out, torch.zeros(3, 5)), (
+            "Linear(0, 5) on x of shape (3, 0) should return the bias broadcast to (3, 5) (zeros)"
+        )
 
     def test_reset_parameters_redraws_in_place(self):
         ex = lab.exercise(1)
@@ -217,6 +235,20 @@ class TestModulesFromParts:
         for name, p in model.named_parameters():
             if name in frozen:
                 assert p.grad is None and torch.equal(p.detach(), before[name]), f"frozen {name} received a gradient or changed"
+        model = nn.Sequential(*[nn.Linear(3, 3) for _ in range(4)])
+        frozen = ex.freeze(model, ["3", "0.weight", "0"])
+        assert frozen == ["0.weight", "0.bias", "3.weight", "3.bias"], (
+            f"freeze(4 Linear layers, ['3', '0.weight', '0']) returned {frozen}; expected ['0.weight', '0.bias', '3.weight', '3.bias']: "
+            "each frozen name once, in named_parameters() order (not in the order of the prefixes)"
+        )
+        ex.freeze(model, ["1"])
+        still = [n for n in ("0.weight", "0.bias", "3.weight", "3.bias") if dict(model.named_parameters())[n].requires_grad]
+        assert not still, (
+            f"a second call freeze(model, ['1']) switched requires_grad back on for {still}, frozen by the first call: "
+            "freeze must leave the parameters it does not match as they are"
+        )
+        assert ex.freeze(model, []) == [], "freeze(model, []) should freeze nothing and return []"
+        assert not dict(model.named_parameters())["0.weight"].requires_grad, "freeze(model, []) must not unfreeze anything"
         nested = nn.ModuleDict({"encoder": nn.Sequential(nn.Linear(2, 2)), "encoder_head": nn.Linear(2, 2)})
         frozen = ex.freeze(nested, ["encoder"])
         assert frozen == ["encoder.0.weight", "encoder.0.bias"], (
@@ -262,13 +294,70 @@ class TestModulesFromParts:
         else:
             pytest.fail("save_and_reload into a model with other shapes should raise PyTorch's RuntimeError (load strictly)")
 
+    def test_save_and_reload_loads_what_it_wrote_to_the_file(self, tmp_path, monkeypatch):
+        ex = lab.exercise(1)
+        real_load, loads = torch.load, []
+
+        def spy_load(f, *args, **kwargs):
+            where = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))  # a path or an open file
+            loads.append((str(where), kwargs.get("weights_only")))
+            return real_load(f, *args, **kwargs)
+
+        monkeypatch.setattr(torch, "load", spy_load)
+        model = nn.Linear(3, 2)
+        path = tmp_path / "spy.pt"
+        fresh = ex.save_and_reload(model, lambda: nn.Linear(3, 2), path)
+        assert loads and loads[0] == (str(path), True), (
+            f"save_and_reload read the file with torch.load calls {loads}; it must load the state_dict back from the file it "
+            "wrote, with torch.load(path, weights_only=True), not copy it from the model in memory"
+        )
+        assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), fresh.state_dict().values())), (
+            "save_and_reload: the reloaded Linear differs from the original"
+        )
+
+    def test_save_and_reload_keeps_training_mode_and_loads_strictly(self, tmp_path):
+        ex = lab.exercise(1)
+
+        def make() -> nn.Module:
+            return nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+
+        model = make()
+        model.train()
+        fresh = ex.save_and_reload(model, make, tmp_path / "train.pt")
+        assert fresh.training is True and all(m.training for m in fresh.modules()), (
+            "the original was in training mode; the reloaded model is in eval mode: save_and_reload must return the model "
+            "in the same mode as the original (model.training), not always eval"
+        )
+
+        def missing_a_key() -> nn.Module:  # the last Linear has no bias: '2.bias' is an unexpected key
+            return nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2, bias=False))
+
+        def one_more_layer() -> nn.Module:  # '3.weight' and '3.bias' are missing from the file
+            return nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2), nn.Linear(2, 2))
+
+        for what, make_other in [("has no bias in its last layer (an unexpected key '2.bias')", missing_a_key),
+                                 ("has one more layer (missing keys '3.weight', '3.bias')", one_more_layer)]:
+            try:
+                ex.save_and_reload(model, make_other, tmp_path / "other.pt")
+            except NotImplementedError:
+                raise
+            except RuntimeError as err:
+                assert "state_dict" in str(err), f"loading into a model that {what} raised an unexpected RuntimeError: {err}"
+            else:
+                pytest.fail(
+                    f"save_and_reload into a model that {what} returned a model: load_state_dict must be strict "
+                    "(strict=True, the default) so that mismatched keys raise instead of leaving random weights"
+                )
+
 
 # ---------------------------------------------------------------------------------------------
 # Exercise 2: normalisation layers
 # ---------------------------------------------------------------------------------------------
 
-LN_SHORTCUTS = ("torch.nn.functional.layer_norm", "torch.layer_norm", "torch.native_layer_norm", "torch.nn.LayerNorm")
-BN_SHORTCUTS = ("torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native_batch_norm", "torch.nn.BatchNorm1d")
+LN_SHORTCUTS = ("torch.nn.functional.layer_norm", "torch.layer_norm", "torch.native_layer_norm", "torch.nn.LayerNorm",
+                "aten.native_layer_norm")  # the operator: closes torch.ops.aten.layer_norm and every other path to it
+BN_SHORTCUTS = ("torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native_batch_norm", "torch.nn.BatchNorm1d",
+                "aten.native_batch_norm", "aten._native_batch_norm_legit", "aten._native_batch_norm_legit_no_training")
 DROPOUT_SHORTCUTS = ("torch.nn.functional.dropout", "torch.dropout", "torch.nn.Dropout")
 BY_HAND_NORM = dict(why="Exercise 2 asks you to write the layer from tensor operations")
 
@@ -324,7 +413,8 @@ class TestNormalizationLayers:
                     ya = ours(xa)
                 yb = ref(xb)
                 tol = {} if dtype == torch.float64 else dict(rtol=1e-4, atol=1e-4)
-                close(ya, yb, f"LayerNorm with {what}, {dtype}: output differs from nn.LayerNorm", **tol)
+                close(ya, yb, f"LayerNorm with {what}, {dtype}: output differs from nn.LayerNorm (mean and BIASED variance, "
+                              "dividing by the count, over exactly the trailing normalized_shape dims; eps inside the sqrt)", **tol)
                 g = torch.randn_like(yb)
                 ya.backward(g)
                 yb.backward(g)
@@ -332,6 +422,29 @@ class TestNormalizationLayers:
                 if affine:
                     close(ours.weight.grad, ref.weight.grad, f"LayerNorm with {what}, {dtype}: dloss/dweight differs", **tol)
                     close(ours.bias.grad, ref.bias.grad, f"LayerNorm with {what}, {dtype}: dloss/dbias differs", **tol)
+
+    def test_layer_norm_is_accurate_in_float32_far_from_zero_and_on_non_contiguous_input(self):
+        ex = lab.exercise(2)
+        ref = nn.LayerNorm(64)
+        randomize_affine(ref)
+        with forbid(*LN_SHORTCUTS, **BY_HAND_NORM):
+            ours = ex.LayerNorm(64)
+            ours.load_state_dict(ref.state_dict())
+        x = torch.randn(8, 64) + 1000.0  # mean 1000, spread 1: E[x^2] - E[x]^2 loses every digit in float32
+        with forbid(*LN_SHORTCUTS, **BY_HAND_NORM):
+            got = ours(x)
+        close(got, ref(x), "LayerNorm(64) in float32 on inputs of mean 1000 and std 1 differs from nn.LayerNorm: compute "
+                           "the variance from x - mean (as x.var does), not as E[x^2] - E[x]^2, which cancels catastrophically",
+              rtol=1e-3, atol=1e-3)
+        base = torch.randn(64, 8, dtype=torch.float64)
+        xt = base.T  # (8, 64), not contiguous
+        keep = xt.clone()
+        ref64, ours64 = ref.double(), ours.double()
+        with forbid(*LN_SHORTCUTS, **BY_HAND_NORM):
+            got = ours64(xt)
+        assert torch.equal(xt, keep), "LayerNorm changed its input in place"
+        close(got, ref64(xt), "LayerNorm(64) on a non-contiguous (transposed) input differs from nn.LayerNorm "
+                              "(use reductions over dims, not .view)")
 
     def test_batch_norm_registers_parameters_and_buffers_like_nn_batch_norm(self):
         ex = lab.exercise(2)
@@ -393,6 +506,23 @@ class TestNormalizationLayers:
                 assert ours.running_mean.grad_fn is None and ours.running_var.grad_fn is None, (
                     f"{at}: a running statistic has a grad_fn: update the buffers without recording autograd"
                 )
+
+    def test_batch_norm_works_on_non_contiguous_input_and_leaves_it_unchanged(self):
+        ex = lab.exercise(2)
+        ref = nn.BatchNorm1d(3, dtype=torch.float64)
+        randomize_affine(ref)
+        with forbid(*BN_SHORTCUTS, **BY_HAND_NORM):
+            ours = ex.BatchNorm1d(3).double()
+            ours.load_state_dict(ref.state_dict())
+        base = torch.randn(4, 5, 3, dtype=torch.float64) * 2 + 1
+        x = base.transpose(1, 2)  # (4, 3, 5), not contiguous
+        keep = x.clone()
+        with forbid(*BN_SHORTCUTS, **BY_HAND_NORM):
+            got = ours(x)
+        close(got, ref(x.clone()), "BatchNorm1d(3) in training on a non-contiguous (N, C, L) input (a transpose) differs from "
+                                   "nn.BatchNorm1d (reduce over dims 0 and 2; a .view of the input is wrong or fails here)")
+        close(ours.running_var, ref.running_var, "BatchNorm1d(3) on a non-contiguous (N, C, L) input: running_var differs")
+        assert torch.equal(x, keep), "BatchNorm1d changed its input in place"
 
     def test_batch_norm_eval_uses_running_statistics_and_updates_nothing(self):
         ex = lab.exercise(2)
@@ -510,7 +640,7 @@ class TestNormalizationLayers:
 # Exercise 3: custom Functions and containers
 # ---------------------------------------------------------------------------------------------
 
-SILU_SHORTCUTS = ("torch.nn.functional.silu", "torch.nn.SiLU")
+SILU_SHORTCUTS = ("torch.nn.functional.silu", "torch.nn.SiLU", "aten.silu", "aten.silu_backward")
 BY_HAND_SILU = dict(why="Exercise 3 asks you to write SiLU's forward and backward yourself")
 
 
@@ -554,6 +684,11 @@ class TestFunctionsAndContainers:
         assert len(saved) == 1 and saved[0].data_ptr() == x.data_ptr(), (
             f"MemoryEfficientSiLU saved {len(saved)} tensor(s) for backward; it should save exactly one, the input x "
             "(recompute sigmoid(x) in backward instead of saving it)"
+        )
+        kept = [k for k, v in vars(node).items() if isinstance(v, torch.Tensor)]
+        assert not kept, (
+            f"MemoryEfficientSiLU keeps tensor(s) as ctx attributes ({', '.join('ctx.' + k for k in kept)}): the graph holds them "
+            "until backward just as if they were saved. Keep only x (ctx.save_for_backward(x)) and recompute sigmoid(x) in backward"
         )
 
     def test_silu_module_runs_through_the_custom_function(self):
@@ -813,6 +948,10 @@ class TestHooks:
             got = rec.norms[name]
             want = [e[2][names.index(name)] for e in expected]
             assert len(got) == 2, f"GradNormRecorder.norms[{name!r}] has {len(got)} entries after 2 backward passes; expected 2"
+            assert all(type(v) is float for v in got), (
+                f"GradNormRecorder.norms[{name!r}] holds {[type(v).__name__ for v in got]}; the docstring asks for Python floats "
+                "(.item()): keeping tensors keeps memory (and possibly the graph) alive for every backward pass"
+            )
             close(torch.tensor(got, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
                   f"GradNormRecorder.norms[{name!r}]: ||dloss/d(output)|| differs from retain_grad on the layer's output",
                   rtol=1e-5, atol=1e-8)
@@ -861,6 +1000,32 @@ class TestHooks:
         assert not left, f"gradient_flow_report left .grad set on {left}; reset them to None"
         assert all(torch.equal(p.detach(), before[n]) for n, p in model.named_parameters()), "gradient_flow_report changed parameters"
 
+    def test_gradient_flow_report_removes_every_hook_when_the_loss_raises(self):
+        ex = lab.exercise(4)
+        model = small_mlp()
+
+        def failing_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            raise Boom.Error("the loss function raised")
+
+        try:
+            ex.gradient_flow_report(model, torch.randn(4, 5), torch.randn(4, 2), loss_fn=failing_loss)
+        except Boom.Error:
+            pass
+        else:
+            pytest.fail("gradient_flow_report should let the loss function's exception propagate")
+        assert not all_hooks(model), (
+            f"after a loss function that raised, gradient_flow_report left hooks on the model: {all_hooks(model)}; "
+            "remove them (and the GradNormRecorder's) in a finally block"
+        )
+        failing = nn.Sequential(nn.Linear(5, 4), Boom())
+        try:
+            ex.gradient_flow_report(failing, torch.randn(4, 5), torch.randn(4, 2))
+        except Boom.Error:
+            pass
+        else:
+            pytest.fail("gradient_flow_report should let the model's exception propagate")
+        assert not all_hooks(failing), f"after a forward pass that raised, hooks remain: {all_hooks(failing)}; use try/finally"
+
     def test_diagnose_gradient_flow_classifies_by_the_first_to_last_ratio(self):
         ex = lab.exercise(4)
         cases = [
@@ -870,10 +1035,19 @@ class TestHooks:
             ([("0", 1.0, 500.0), ("2", 1.0, 1.0)], {"threshold": 1000.0}, "healthy"),
             ([("0", 1.0, 0.05), ("2", 1.0, 1.0)], {"threshold": 10.0}, "vanishing"),
             ([("0", 1.0, 0.0), ("2", 1.0, 0.0)], {}, "vanishing"),
+            ([("0", 1.0, 2.0), ("2", 1.0, 0.0)], {}, "exploding"),  # x / 0 with x > 0 counts as infinity
+            ([("0", 1.0, 100.0), ("2", 1.0, 1.0)], {}, "healthy"),  # ratio exactly threshold: not above it
+            ([("0", 1.0, 1.0), ("2", 1.0, 100.0)], {}, "healthy"),  # ratio exactly 1 / threshold: not below it
+            ([("0", 1.0, 10.0), ("2", 1.0, 1.0)], {"threshold": 10.0}, "healthy"),
+            ([("0", 1.0, 10.5), ("2", 1.0, 1.0)], {"threshold": 10.0}, "exploding"),
         ]
         for report, kwargs, want in cases:
             got = ex.diagnose_gradient_flow(report, **kwargs)
-            assert got == want, f"diagnose_gradient_flow(first norm {report[0][2]}, last norm {report[-1][2]}, {kwargs}) returned {got!r}; expected {want!r}"
+            assert got == want, (
+                f"diagnose_gradient_flow(first norm {report[0][2]}, last norm {report[-1][2]}, {kwargs}) returned {got!r}; "
+                f"expected {want!r} (vanishing when ratio < 1 / threshold, exploding when ratio > threshold, strictly; "
+                "0 / 0 counts as 0 and x / 0 with x > 0 as infinity)"
+            )
 
     def test_gradient_flow_tells_a_deep_sigmoid_network_from_a_well_initialised_relu_network(self):
         ex = lab.exercise(4)
@@ -1013,9 +1187,14 @@ class TestInitialization:
         ex = lab.exercise(5)
         for shape, gain in [((50, 50), 1.0), ((30, 80), 1.0), ((80, 30), 2.5), ((16, 8, 3, 3), math.sqrt(2.0))]:
             p = nn.Parameter(torch.empty(shape))
+            ptr = p.data_ptr()
             with forbid(*NN_INIT, **BY_HAND_INIT):
                 out = ex.orthogonal_(p, gain=gain)
             assert out is p and p.grad_fn is None and p.is_leaf, f"orthogonal_(shape {shape}) must fill the tensor in place and return it"
+            assert p.data_ptr() == ptr, (
+                f"orthogonal_(shape {shape}) gave the Parameter new memory (tensor.data = ...): fill it in place with copy_, "
+                "or an optimiser built on the Parameter before the init would no longer see the values"
+            )
             w = p.detach().reshape(shape[0], -1).double()
             rows, cols = w.shape
             gram = w @ w.T if rows <= cols else w.T @ w
@@ -1046,6 +1225,42 @@ class TestInitialization:
         tall = torch.stack([ex.orthogonal_(torch.empty(5, 3)) for _ in range(n)])
         positive = (tall[:, 0, 0] > 0).float().mean().item()
         assert 0.4 < positive < 0.6, f"orthogonal_(5 x 3): W[0, 0] positive in {positive:.0%} of {n} draws; expected about half"
+
+    def test_activation_std_through_depth_matches_nn_init_draw_for_draw(self):
+        ex = lab.exercise(5)
+
+        def reference(init: str, act: str, depth: int, width: int, batch: int, seed: int) -> list[float]:
+            f = {"linear": lambda t: t, "tanh": torch.tanh, "relu": torch.relu}[act]
+            gen = torch.Generator().manual_seed(seed)
+            h = torch.randn(batch, width, generator=gen)
+            stds = []
+            for _ in range(depth):
+                w = torch.empty(width, width)
+                if init == "default":
+                    nn.init.kaiming_uniform_(w, a=math.sqrt(5.0), generator=gen)
+                elif init == "xavier":
+                    nn.init.xavier_normal_(w, generator=gen)
+                elif init == "kaiming":
+                    nn.init.kaiming_normal_(w, nonlinearity="relu", generator=gen)
+                else:
+                    nn.init.orthogonal_(w, gain=nn.init.calculate_gain(act), generator=gen)
+                h = f(h @ w.T)
+                stds.append(h.std().item())
+            return stds
+
+        mapping = {"default": "kaiming_uniform_(w, a=sqrt(5))", "xavier": "xavier_normal_(w)",
+                   "kaiming": "kaiming_normal_(w, nonlinearity='relu')", "orthogonal": "orthogonal_(w, gain=calculate_gain(activation))"}
+        for init in ("default", "xavier", "kaiming", "orthogonal"):
+            for act in ("linear", "tanh", "relu"):
+                want = reference(init, act, depth=6, width=32, batch=16, seed=7)
+                with forbid(*NN_INIT, **BY_HAND_INIT):
+                    got = ex.activation_std_through_depth(init, act, depth=6, width=32, batch=16, seed=7)
+                assert len(got) == 6, f"activation_std_through_depth({init!r}, {act!r}, depth=6) returned {len(got)} values"
+                close(torch.tensor(got, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
+                      f"activation_std_through_depth({init!r}, {act!r}, depth=6, width=32, batch=16, seed=7) differs from the same "
+                      f"study run with torch.nn.init's {mapping[init]} and one generator seeded 7 (the input h drawn first, then "
+                      "each W just before its layer; std of act(h W^T) over all entries, torch's default unbiased std)",
+                      rtol=1e-4, atol=0)
 
     def test_activation_std_through_depth_shows_each_schemes_signature(self):
         ex = lab.exercise(5)

@@ -5,6 +5,11 @@
 Prints what it computed, section by section, including the worked examples the README quotes
 (marked WORKED EXAMPLE), and saves two plots under $LAB_OUTPUT_DIR (default: outputs/ in the lab
 folder): the spiral network's loss curve and its decision regions.
+
+``make run LAB=1.1 TARGET=exercises`` runs this same script on your exercises/ files instead: every
+part whose exercise still raises NotImplementedError prints one "skipped" line, the rest runs. The
+random inputs are drawn outside the parts, so a skipped part does not change the numbers of the
+parts after it.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ try:
 except ImportError:  # run with a Python that lacks the editable install: use the repository root
     sys.path.insert(0, str(LAB_DIR.parent.parent))
 
-from shared.report import max_diff, output_dir, section, table  # noqa: E402
+from shared.report import is_skipped, max_diff, output_dir, run_part, run_target, section, table, whose  # noqa: E402
 from shared.datasets import make_spirals  # noqa: E402
 from shared.devices import describe_machine, seed_everything  # noqa: E402
 
@@ -80,13 +85,12 @@ def make_blobs(n_per_class: int = 100, seed: int = 0):
 
 
 # ---------------------------------------------------------------------------------------------
-# Exercise sections
+# Exercise sections. Each part that calls an exercise runs through run_part: on your exercises/
+# a part whose function is not written yet prints one "skipped" line and the runner goes on.
 # ---------------------------------------------------------------------------------------------
 
 
-def demo_tensors() -> None:
-    section("Exercise 1: tensor headers, views and copies")
-    x = torch.arange(12, dtype=torch.float32).view(3, 4)
+def part_view_table(x: torch.Tensor) -> None:
     candidates = {
         "x": x,
         "x.T": x.T,
@@ -103,9 +107,11 @@ def demo_tensors() -> None:
         s = tensor_summary(t)
         rows.append([name, s["shape"], s["stride"], s["dtype"], s["nbytes"], s["is_contiguous"],
                      "yes" if shares_storage(t, x) else "no (copy)"])
-    print("x = torch.arange(12.).view(3, 4)")
+    print(f"x = torch.arange(12.).view(3, 4); tensor_summary and shares_storage: {whose()}")
     table(["expression", "shape", "stride", "dtype", "nbytes", "contiguous", "shares x's storage"], rows)
 
+
+def part_transpose_is_a_view(x: torch.Tensor) -> None:
     print("\nWORKED EXAMPLE (d): a transpose is a view")
     xt = x.T
     print(f"  x.stride() = {x.stride()}, x.T.stride() = {xt.stride()}, shares_storage(x, x.T) = {shares_storage(x, xt)}")
@@ -119,36 +125,62 @@ def demo_tensors() -> None:
     print(f"  x.T.is_contiguous() = {xt.is_contiguous()}; x.T.view(-1) {view_result}; "
           f"x.T.reshape(-1) shares storage with x: {shares_storage(xt.reshape(-1), x)} (it copies)")
 
+
+def part_contiguous_strides() -> None:
     print("\ncontiguous_strides by hand vs torch.empty(shape).stride():")
     rows = [[shape, contiguous_strides(shape), tuple(torch.empty(shape).stride())] for shape in [(), (5,), (2, 3, 4), (2, 0, 3), (4, 1, 3)]]
-    table(["shape", "by hand", "torch"], rows)
+    table(["shape", f"by hand ({whose()})", "torch"], rows)
 
+
+def part_sliding_windows() -> None:
     signal = torch.arange(10.0)[::2]  # a non-contiguous 1-D view: 0, 2, 4, 6, 8
     win = sliding_windows(signal, 3)
-    print(f"\nsliding_windows(arange(10.)[::2], 3) -> shape {tuple(win.shape)}, stride {win.stride()}, "
-          f"shares storage: {shares_storage(win, signal)}, equals unfold: {torch.equal(win, signal.unfold(0, 3, 1))}")
+    print(f"\nsliding_windows ({whose()}) of arange(10.)[::2], window 3 -> shape {tuple(win.shape)}, stride {win.stride()}, "
+          f"shares storage: {win.untyped_storage().data_ptr() == signal.untyped_storage().data_ptr()}, "
+          f"equals unfold: {torch.equal(win, signal.unfold(0, 3, 1))}")
     print("  rows:", win.tolist())
 
-    v = torch.ones(3)
+
+def part_scale_in_place(v: torch.Tensor) -> None:
     ptr, version = v.data_ptr(), v._version
     out = scale_(v, 2.0)
-    print(f"\nscale_(v, 2): returns v itself: {out is v}, same data_ptr: {v.data_ptr() == ptr}, "
+    print(f"\nscale_(v, 2) ({whose()}): returns v itself: {out is v}, same data_ptr: {v.data_ptr() == ptr}, "
           f"_version {version} -> {v._version}, v = {v.tolist()}")
-    w = scaled(v, 3.0)
-    print(f"scaled(v, 3): v unchanged = {v.tolist()}, new tensor = {w.tolist()}, shares storage: {shares_storage(v, w)}")
 
+
+def part_scaled(v: torch.Tensor) -> None:
+    before = v.tolist()
+    w = scaled(v, 3.0)
+    unchanged = "unchanged" if v.tolist() == before else "CHANGED"
+    print(f"scaled(v, 3) ({whose()}): v {unchanged} = {v.tolist()}, new tensor = {w.tolist()}, "
+          f"shares storage: {v.untyped_storage().data_ptr() == w.untyped_storage().data_ptr()}")
+
+
+def part_numpy_bridge() -> None:
     a = np.zeros(3)
     t = from_numpy_shared(a)
     a[0] = 7.0
     c = to_numpy_copy(t)
     t[1] = 5.0
-    print(f"from_numpy_shared: dtype {t.dtype}; after a[0] = 7 and t[1] = 5: a = {a.tolist()}, t = {t.tolist()}")
+    print(f"from_numpy_shared ({whose()}): dtype {t.dtype}; after a[0] = 7 and t[1] = 5: a = {a.tolist()}, t = {t.tolist()}")
     print(f"to_numpy_copy taken before t[1] = 5: {c.tolist()} (independent copy)")
 
 
-def demo_broadcasting() -> None:
-    section("Exercise 2: broadcasting, pairwise distances, gather, masks")
-    print("WORKED EXAMPLE (c): broadcast_shape((8, 1, 6, 1), (7, 1, 5))")
+def demo_tensors() -> None:
+    section("Exercise 1: tensor headers, views and copies")
+    x = torch.arange(12, dtype=torch.float32).view(3, 4)
+    run_part(part_view_table, x)
+    run_part(part_transpose_is_a_view, x)
+    run_part(part_contiguous_strides)
+    run_part(part_sliding_windows)
+    v = torch.ones(3)
+    run_part(part_scale_in_place, v)
+    run_part(part_scaled, v)
+    run_part(part_numpy_bridge)
+
+
+def part_broadcast_shape() -> None:
+    print(f"WORKED EXAMPLE (c): broadcast_shape((8, 1, 6, 1), (7, 1, 5)) ({whose()})")
     print("  right-aligned:   8  1  6  1")
     print("                      7  1  5")
     print(f"  result:        {broadcast_shape((8, 1, 6, 1), (7, 1, 5))}")
@@ -161,82 +193,128 @@ def demo_broadcasting() -> None:
         rows.append([", ".join(map(str, shapes)), got])
     table(["shapes", "broadcast_shape"], rows)
 
-    x, y = torch.randn(200, 16), torch.randn(150, 16)
+
+def part_pairwise_distances(x: torch.Tensor, y: torch.Tensor) -> None:
     d = pairwise_distances(x, y)
     dxx = pairwise_distances(x, x)
-    print(f"\npairwise_distances (200, 16) x (150, 16) -> {tuple(d.shape)}; max |diff| vs torch.cdist: "
+    print(f"\npairwise_distances ({whose()}) (200, 16) x (150, 16) -> {tuple(d.shape)}; max |diff| vs torch.cdist: "
           f"{max_diff(d, torch.cdist(x, y))}; x vs x: diagonal max {dxx.diagonal().max().item():.1e}, "
           f"NaN: {bool(dxx.isnan().any())}")
 
+
+def part_gather() -> None:
     scores = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
     target = torch.tensor([0, 2])
-    print(f"gather_target_scores({show(scores)}, {target.tolist()}) = {show(gather_target_scores(scores, target))}")
+    print(f"gather_target_scores({show(scores)}, {target.tolist()}) = {show(gather_target_scores(scores, target))}  ({whose()})")
+
+
+def part_masked_mean() -> None:
     vals = torch.tensor([[1.0, 2.0, 3.0, float("inf")], [4.0, float("nan"), 0.0, 0.0]])
     mask = torch.tensor([[True, True, True, False], [False, False, False, False]])
     print(f"masked_mean(rows [1, 2, 3, inf] and [4, nan, 0, 0], masks [T T T F] and [F F F F], dim=1) = "
-          f"{masked_mean(vals, mask, 1).tolist()}")
+          f"{masked_mean(vals, mask, 1).tolist()}  ({whose()})")
 
 
-def demo_autograd() -> None:
-    section("Exercise 3: autograd")
-    x, w, b, y = torch.randn(64, 5), torch.randn(5, 3), torch.randn(3), torch.randn(64, 3)
+def demo_broadcasting() -> None:
+    section("Exercise 2: broadcasting, pairwise distances, gather, masks")
+    run_part(part_broadcast_shape)
+    x, y = torch.randn(200, 16), torch.randn(150, 16)
+    run_part(part_pairwise_distances, x, y)
+    run_part(part_gather)
+    run_part(part_masked_mean)
+
+
+def part_tanh_regression(x, w, b, y) -> list[list[object]]:
     loss, dw, db = tanh_regression_grads(x, w, b, y)
     wa, ba = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
     ((torch.tanh(x @ wa + ba) - y) ** 2).mean().backward()
-    rows = [["tanh regression dloss/dw (hand vs autograd)", max_diff(dw, wa.grad)],
-            ["tanh regression dloss/db (hand vs autograd)", max_diff(db, ba.grad)]]
+    return [["tanh regression dloss/dw (by hand vs autograd)", max_diff(dw, wa.grad)],
+            ["tanh regression dloss/db (by hand vs autograd)", max_diff(db, ba.grad)]]
 
-    xs, ys = torch.randn(10, 4), torch.randn(10)
-    w_acc = torch.randn(4, requires_grad=True)
+
+def part_accumulate(xs, ys, w_acc) -> list[list[object]]:
     w_acc.grad = torch.full((4,), 99.0)  # a stale gradient that must not leak in
     mse = lambda w_, x_, y_: ((x_ @ w_ - y_) ** 2).mean()  # noqa: E731
     g_acc = accumulate_gradients(w_acc, [(xs[:3], ys[:3]), (xs[3:], ys[3:])], mse).clone()
     (g_full,) = torch.autograd.grad(mse(w_acc, xs, ys), w_acc)
-    rows.append(["accumulated over chunks of 3 + 7 vs one batch of 10", max_diff(g_acc, g_full)])
+    return [["accumulated over chunks of 3 + 7 vs one batch of 10", max_diff(g_acc, g_full)]]
 
-    w2 = torch.randn(4, 2, requires_grad=True)
+
+def part_two_losses(xs, w2) -> list[list[object]]:
     g1, g2 = grads_of_two_losses(w2, lambda w_: torch.tanh(xs @ w_), lambda h: h.pow(2).mean(), lambda h: h.sum())
     (r1,) = torch.autograd.grad(torch.tanh(xs @ w2).pow(2).mean(), w2)
     (r2,) = torch.autograd.grad(torch.tanh(xs @ w2).sum(), w2)
-    rows.append(["two losses, one forward (retain_graph), loss 1", max_diff(g1, r1)])
-    rows.append(["two losses, one forward (retain_graph), loss 2", max_diff(g2, r2)])
+    return [["two losses, one forward (retain_graph), loss 1", max_diff(g1, r1)],
+            ["two losses, one forward (retain_graph), loss 2", max_diff(g2, r2)]]
 
-    z = torch.randn(1000, dtype=torch.float64) * 30
+
+def part_softplus_forward(z) -> list[list[object]]:
     # F.softplus returns x itself above its threshold (20 by default); raise the threshold so the
     # comparison is with the exact log(1 + e^x) everywhere
-    rows.append([f"StableSoftplus forward vs F.softplus (float64, |x| up to {z.abs().max().item():.0f})",
-                 max_diff(stable_softplus(z), F.softplus(z, threshold=1000.0))])
+    return [[f"StableSoftplus forward vs F.softplus (float64, |x| up to {z.abs().max().item():.0f})",
+             max_diff(stable_softplus(z), F.softplus(z, threshold=1000.0))]]
+
+
+def part_softplus_backward(z) -> list[list[object]]:
     zz = z.clone().requires_grad_(True)
     stable_softplus(zz).sum().backward()
-    rows.append(["StableSoftplus backward vs sigmoid", max_diff(zz.grad, torch.sigmoid(z))])
+    return [["StableSoftplus backward vs sigmoid", max_diff(zz.grad, torch.sigmoid(z))]]
 
-    A = torch.randn(6, 6, dtype=torch.float64)
+
+def part_hvp(A, xh, vh) -> list[list[object]]:
     f = lambda t: torch.tanh(t @ A).pow(2).sum() + t.pow(3).sum()  # noqa: E731
-    xh, vh = torch.randn(3, 6, dtype=torch.float64), torch.randn(3, 6, dtype=torch.float64)
-    rows.append(["hvp by double backward vs torch.autograd.functional.hvp",
-                 max_diff(hvp(f, xh, vh), torch.autograd.functional.hvp(f, xh, vh)[1])])
-    table(["check", "max |difference|"], rows)
+    return [["hvp by double backward vs torch.autograd.functional.hvp",
+             max_diff(hvp(f, xh, vh), torch.autograd.functional.hvp(f, xh, vh)[1])]]
 
-    xg = torch.randn(20, dtype=torch.float64, requires_grad=True)
+
+def part_softplus_extremes(xg) -> None:
     ok = torch.autograd.gradcheck(stable_softplus, (xg,))
     big = torch.tensor([-1000.0, -20.0, 0.0, 20.0, 1000.0])
-    print(f"\ngradcheck(StableSoftplus, float64) passed: {ok}")
+    print(f"\ngradcheck(StableSoftplus ({whose()}), float64) passed: {ok}")
+
     def g6(t: torch.Tensor) -> str:
         return "[" + ", ".join(f"{v:.6g}" for v in t.tolist()) + "]"
 
     print(f"stable softplus at x = {g6(big)} (float32): {g6(stable_softplus(big))}")
     print(f"naive log(1 + exp(x)) there: {' ' * (len(g6(big)) + 1)}{g6(torch.log(1 + torch.exp(big)))}")
 
-    online = [torch.randn(3, requires_grad=True)]
+
+def part_ema(online) -> None:
     target = [torch.zeros(3, requires_grad=True)]
     before = target[0].data_ptr()
     ema_update_(target, online, decay=0.9)
-    print(f"ema_update_(decay=0.9): target = 0.1 * online: {torch.allclose(target[0], 0.1 * online[0])}, in place: "
+    print(f"ema_update_(decay=0.9) ({whose()}): target = 0.1 * online: {torch.allclose(target[0], 0.1 * online[0])}, in place: "
           f"{target[0].data_ptr() == before}, still a leaf with no graph: {target[0].grad_fn is None}")
 
 
-def demo_micrograd() -> None:
-    section("Exercise 4: micrograd (scalar autograd) vs torch")
+def demo_autograd() -> None:
+    section("Exercise 3: autograd")
+    # Every random input is drawn here, in one fixed order, before any part runs: a part that is
+    # skipped on your exercises/ then leaves the numbers of the other parts as in the reference run.
+    x, w, b, y = torch.randn(64, 5), torch.randn(5, 3), torch.randn(3), torch.randn(64, 3)
+    xs, ys = torch.randn(10, 4), torch.randn(10)
+    w_acc = torch.randn(4, requires_grad=True)
+    w2 = torch.randn(4, 2, requires_grad=True)
+    z = torch.randn(1000, dtype=torch.float64) * 30
+    A = torch.randn(6, 6, dtype=torch.float64)
+    xh, vh = torch.randn(3, 6, dtype=torch.float64), torch.randn(3, 6, dtype=torch.float64)
+    xg = torch.randn(20, dtype=torch.float64, requires_grad=True)
+    online = [torch.randn(3, requires_grad=True)]
+
+    rows: list[list[object]] = []
+    for part in (run_part(part_tanh_regression, x, w, b, y), run_part(part_accumulate, xs, ys, w_acc),
+                 run_part(part_two_losses, xs, w2), run_part(part_softplus_forward, z),
+                 run_part(part_softplus_backward, z), run_part(part_hvp, A, xh, vh)):
+        if not is_skipped(part):
+            rows += part
+    if rows:
+        print(f"\n{whose()} code vs PyTorch's own autograd:")
+        table(["check", "max |difference|"], rows)
+    run_part(part_softplus_extremes, xg)
+    run_part(part_ema, online)
+
+
+def part_worked_example_micrograd() -> None:
     print("WORKED EXAMPLE (a): a = 2, b = -3, c = 10, L = tanh(a * b + c)")
     a, b, c = Value(2.0), Value(-3.0), Value(10.0)
     L = (a * b + c).tanh()
@@ -246,13 +324,15 @@ def demo_micrograd() -> None:
     tL.backward()
     print(f"  a * b + c = {a.data * b.data + c.data:g},  L = tanh(4) = {L.data:.6f}")
     print(f"  dL/d(ab+c) = 1 - tanh(4)^2 = {1 - L.data ** 2:.6f}")
-    table(["", "micrograd", "torch (float64)"], [
+    table(["", f"micrograd ({whose()})", "torch (float64)"], [
         ["L", f"{L.data:.6f}", f"{tL.item():.6f}"],
         ["dL/da = (1 - L^2) * b", f"{a.grad:.6f}", f"{ta.grad.item():.6f}"],
         ["dL/db = (1 - L^2) * a", f"{b.grad:.6f}", f"{tb.grad.item():.6f}"],
         ["dL/dc = (1 - L^2)", f"{c.grad:.6f}", f"{tc.grad.item():.6f}"],
     ])
 
+
+def part_micrograd_expression() -> None:
     # A node used several times, division, pow, exp, log and relu, all in one expression.
     def expr(p, q):
         s = p * q + p ** 2 / (1 + q.exp())
@@ -264,10 +344,14 @@ def demo_micrograd() -> None:
     tp, tq = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (1.5, -0.7))
     tout = expr(tp, tq)
     tout.backward()
+    label = f"micrograd ({whose()}):"
+    width = len(label) + 1
     print(f"\nf(p, q) = tanh(relu(s) + log(p^2 + 1) - 3 / (q^2 + 2)) * s with s = p q + p^2 / (1 + e^q), p = 1.5, q = -0.7:")
-    print(f"  micrograd: f = {out.data:.10f}, df/dp = {p.grad:.10f}, df/dq = {q.grad:.10f}")
-    print(f"  torch:     f = {tout.item():.10f}, df/dp = {tp.grad.item():.10f}, df/dq = {tq.grad.item():.10f}")
+    print(f"  {label:<{width}}f = {out.data:.10f}, df/dp = {p.grad:.10f}, df/dq = {q.grad:.10f}")
+    print(f"  {'torch:':<{width}}f = {tout.item():.10f}, df/dp = {tp.grad.item():.10f}, df/dq = {tq.grad.item():.10f}")
 
+
+def part_micrograd_deep_chain() -> None:
     xv = Value(0.5)
     node = xv
     for _ in range(5000):
@@ -276,23 +360,29 @@ def demo_micrograd() -> None:
     print(f"  a chain 10000 operations deep: d/dx = {xv.grad:.6f} (1.0001^5000 = {1.0001 ** 5000:.6f}), no RecursionError")
 
 
-def demo_from_scratch() -> tuple[list[float], dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
-    section("Exercise 5: learning with raw tensors")
-    g = torch.Generator().manual_seed(1)
-    X = torch.randn(200, 3, generator=g)
-    true_w, true_b = torch.tensor([2.0, -1.0, 0.5]), 0.3
-    y = X @ true_w + true_b + 0.1 * torch.randn(200, generator=g)
-    w_cf, b_cf = closed_form_linear_regression(X, y)
-    w_gd, b_gd = fit_linear_regression(X, y, lr=0.1, steps=500)
-    table(["linear regression", "w", "b"], [
-        ["true", show(true_w, 4), true_b],
-        ["closed form (lstsq)", show(w_cf, 4), show(b_cf, 4)],
-        ["gradient descent, 500 steps", show(w_gd, 4), show(b_gd, 4)],
-    ])
+def demo_micrograd() -> None:
+    section("Exercise 4: micrograd (scalar autograd) vs torch")
+    run_part(part_worked_example_micrograd)
+    run_part(part_micrograd_expression)
+    run_part(part_micrograd_deep_chain)
+
+
+def part_closed_form(X, y):
+    return closed_form_linear_regression(X, y)
+
+
+def part_gradient_descent(X, y):
+    return fit_linear_regression(X, y, lr=0.1, steps=500)
+
+
+def part_agreement(cf, gd) -> None:
+    (w_cf, b_cf), (w_gd, b_gd) = cf, gd
     gap = max((w_gd - w_cf).abs().max().item(), abs(float(b_gd) - float(b_cf)))
     # the last float32 digits of the gap vary with the BLAS kernel a run picks; its size does not
     print(f"  gradient descent and the closed form agree to within 1e-5: {gap < 1e-5}")
 
+
+def part_worked_example_logistic() -> None:
     print("\nWORKED EXAMPLE (b): logistic-regression gradient on two samples")
     Xs = torch.tensor([[1.0, 2.0], [-1.0, 0.5]])
     ys = torch.tensor([1.0, 0.0])
@@ -303,42 +393,74 @@ def demo_from_scratch() -> tuple[list[float], dict[str, torch.Tensor], torch.Ten
     print(f"  X = {show(Xs)}, y = {show(ys)}, w = {show(ws)}, b = {show(bs)}")
     print(f"  z = Xw + b = {show(z)}")
     print(f"  sigmoid(z) = {show(s)},  sigmoid(z) - y = {show(s - ys)}")
-    print(f"  loss = {loss.item():.6f}")
-    print(f"  dw = X^T (sigmoid(z) - y) / 2 = {show(dw)},  db = mean(sigmoid(z) - y) = {db.item():.6f}")
+    print(f"  loss = {loss.item():.6f}  ({whose()})")
+    print(f"  dw = X^T (sigmoid(z) - y) / 2 = {show(dw)},  db = mean(sigmoid(z) - y) = {db.item():.6f}  ({whose()})")
     wa, ba = ws.clone().requires_grad_(True), bs.clone().requires_grad_(True)
     F.binary_cross_entropy_with_logits(Xs @ wa + ba, ys).backward()
     print(f"  autograd on F.binary_cross_entropy_with_logits: dw = {show(wa.grad)}, db = {ba.grad.item():.6f}")
 
+
+def part_fit_logistic() -> None:
     Xb, yb = make_blobs(100, seed=2)
     wl, bl = fit_logistic_regression(Xb, yb, lr=0.5, steps=300)
     acc = ((Xb @ wl + bl > 0).float() == yb).float().mean().item()
-    print(f"\nlogistic regression on two 2-D blobs (200 points), 300 GD steps: train accuracy {acc:.3f}")
+    print(f"\nlogistic regression ({whose()}) on two 2-D blobs (200 points), 300 GD steps: train accuracy {acc:.3f}")
 
-    Xsp, ysp = make_spirals(100, 3, noise=0.05, seed=0, turns=0.75)
+
+def part_mlp_backward(Xsp, ysp) -> None:
     params0 = init_mlp(2, 64, 3, seed=0)
     loss0, grads = mlp_forward_backward(Xsp, ysp, params0)
     leaves = {k: v.clone().requires_grad_(True) for k, v in params0.items()}
     F.cross_entropy(torch.tanh(Xsp @ leaves["W1"] + leaves["b1"]) @ leaves["W2"] + leaves["b2"], ysp).backward()
     worst = max(float((grads[k] - leaves[k].grad).abs().max()) for k in grads)
-    print(f"two-layer tanh MLP: hand-written backward vs autograd, max |difference| over W1, b1, W2, b2: {worst:.1e}")
+    print(f"two-layer tanh MLP: hand-written backward ({whose()}) vs autograd, max |difference| over W1, b1, W2, b2: {worst:.1e}")
 
+
+def part_train_mlp(Xsp, ysp):
     t0 = time.perf_counter()
     params, losses = train_mlp(Xsp, ysp, hidden=64, lr=0.5, steps=2000, seed=0)
     seconds = time.perf_counter() - t0
     h = torch.tanh(Xsp @ params["W1"] + params["b1"])
     acc = ((h @ params["W2"] + params["b2"]).argmax(1) == ysp).float().mean().item()
-    print(f"spirals (3 classes x 100 points), hidden 64, lr 0.5, 2000 full-batch GD steps in {seconds:.2f} s:"
+    print(f"spirals (3 classes x 100 points), hidden 64, lr 0.5, 2000 full-batch GD steps ({whose()}) in {seconds:.2f} s:"
           f" train accuracy {acc:.3f}")
     table(["step", "loss"], [[t, f"{losses[t]:.4f}"] for t in [0, 10, 100, 250, 500, 1000, 1999]])
-    return losses, params, Xsp, ysp
+    return losses, params
 
 
-def save_plots(losses: list[float], params: dict[str, torch.Tensor], X: torch.Tensor, y: torch.Tensor) -> None:
+def demo_from_scratch():
+    """Exercise 5; returns train_mlp's (losses, params) (or a skipped marker) and the spiral data."""
+    section("Exercise 5: learning with raw tensors")
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(200, 3, generator=g)
+    true_w, true_b = torch.tensor([2.0, -1.0, 0.5]), 0.3
+    y = X @ true_w + true_b + 0.1 * torch.randn(200, generator=g)
+    cf = run_part(part_closed_form, X, y)
+    gd = run_part(part_gradient_descent, X, y)
+    rows = [["true", show(true_w, 4), true_b]]
+    if not is_skipped(cf):
+        rows.append([f"closed form (lstsq), {whose()}", show(cf[0], 4), show(cf[1], 4)])
+    if not is_skipped(gd):
+        rows.append([f"gradient descent, 500 steps, {whose()}", show(gd[0], 4), show(gd[1], 4)])
+    table(["linear regression", "w", "b"], rows)
+    run_part(part_agreement, cf, gd)
+
+    run_part(part_worked_example_logistic)
+    run_part(part_fit_logistic)
+
+    Xsp, ysp = make_spirals(100, 3, noise=0.05, seed=0, turns=0.75)
+    run_part(part_mlp_backward, Xsp, ysp)
+    trained = run_part(part_train_mlp, Xsp, ysp)
+    return trained, Xsp, ysp
+
+
+def save_plots(trained: tuple[list[float], dict[str, torch.Tensor]], X: torch.Tensor, y: torch.Tensor) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    losses, params = trained
     out_dir = output_dir(LAB_DIR)
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -372,12 +494,14 @@ def main() -> None:
     torch.set_num_threads(1)
     start = time.perf_counter()
     print(f"Lab 1.1 tensors | {describe_machine()}")
+    folder = "exercises/" if run_target() == "exercises" else "solution/"
+    print(f"code that runs: {whose()} ({LAB_DIR.name}/{folder})")
     demo_tensors()
     demo_broadcasting()
     demo_autograd()
     demo_micrograd()
-    losses, params, X, y = demo_from_scratch()
-    save_plots(losses, params, X, y)
+    trained, X, y = demo_from_scratch()
+    run_part(save_plots, trained, X, y)
     print(f"done in {time.perf_counter() - start:.1f} s")
 
 

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_initialization.py by `make stubs` [fingerprint 9d334d27dac9]
+# Exercise stub generated from solution/exercise5_initialization.py by `make stubs` [fingerprint 4f248e3f0463]
 """Exercise 5: initialisation. Xavier/Glorot, Kaiming/He and orthogonal, by hand, and a depth study.
 
 Each scheme picks the scale of the random weights so that the variance of the signal stays the
@@ -118,7 +118,9 @@ def activation_std_through_depth(
            "kaiming":    kaiming_normal_ for nonlinearity "relu" (std sqrt(2 / width)), whatever the activation;
            "orthogonal": orthogonal_ with gain calculate_gain(activation);
     activation in "linear" (identity), "tanh", "relu". Unknown names raise ValueError. Every
-    random number comes from a torch.Generator seeded with ``seed`` on ``device``.
+    random number comes from a torch.Generator seeded with ``seed`` on ``device``, in this order:
+    the input h first, then W_1, W_2, ..., each drawn (a fresh tensor) just before its layer; so
+    the result is reproducible draw for draw with torch.nn.init's functions given that generator.
     """
     # TODO: validate init and activation. One torch.Generator seeded on device feeds every random
     # TODO: draw, the input included. Per layer: a fresh W drawn with this file's functions as

@@ -178,7 +178,9 @@ def activation_std_through_depth(
            "kaiming":    kaiming_normal_ for nonlinearity "relu" (std sqrt(2 / width)), whatever the activation;
            "orthogonal": orthogonal_ with gain calculate_gain(activation);
     activation in "linear" (identity), "tanh", "relu". Unknown names raise ValueError. Every
-    random number comes from a torch.Generator seeded with ``seed`` on ``device``.
+    random number comes from a torch.Generator seeded with ``seed`` on ``device``, in this order:
+    the input h first, then W_1, W_2, ..., each drawn (a fresh tensor) just before its layer; so
+    the result is reproducible draw for draw with torch.nn.init's functions given that generator.
     """
     # BEGIN SOLUTION
     # TODO: validate init and activation. One torch.Generator seeded on device feeds every random

@@ -27,7 +27,7 @@ try:
 except ImportError:  # run with a Python that lacks the editable install: use the repository root
     sys.path.insert(0, str(LAB_DIR.parent.parent))
 
-from shared.report import max_diff, output_dir, section, table  # noqa: E402
+from shared.report import is_skipped, max_diff, output_dir, run_part, section, table, whose  # noqa: E402
 from shared.devices import describe_machine, get_device, seed_everything  # noqa: E402
 
 from exercise1_modules_from_parts import Linear, RunningCenter, count_parameters, freeze, save_and_reload  # noqa: E402
@@ -64,8 +64,21 @@ from exercise5_initialization import (  # noqa: E402
 # ---------------------------------------------------------------------------------------------
 
 
+def n_params(model: nn.Module) -> int:
+    """Parameter count, for the parts that are not about exercise 1's count_parameters."""
+    return sum(p.numel() for p in model.parameters())
+
+
 def demo_modules() -> None:
     section("Exercise 1: parameters, buffers, state_dict")
+    built = run_part(modules_and_buffers)
+    run_part(saving_and_freezing, built)
+    pitfalls_of_modules()
+    run_part(linear_default_init)
+
+
+def modules_and_buffers() -> tuple[nn.Module, torch.Tensor]:
+    """Exercise 1's Linear, RunningCenter and count_parameters on a small net; returns (net, x)."""
     net = nn.Sequential(Linear(4, 8), RunningCenter(8), nn.ReLU(), Linear(8, 3, bias=False))
     net[1].register_buffer("scratch", torch.zeros(2), persistent=False)  # a non-persistent buffer, for contrast
     keys = set(net.state_dict())
@@ -87,7 +100,12 @@ def demo_modules() -> None:
     print(f"net.to(torch.float64): weight {net64[0].weight.dtype}, running_mean {net64[1].running_mean.dtype} "
           f"(buffers move and convert with the module)")
     net.to(torch.float32)
+    return net, x
 
+
+def saving_and_freezing(built: tuple[nn.Module, torch.Tensor]) -> None:
+    """Exercise 1's save_and_reload and freeze on the net of :func:`modules_and_buffers`."""
+    net, x = built
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "net.pt"
         net.eval()
@@ -99,6 +117,9 @@ def demo_modules() -> None:
     print(f"freeze(net, ['0']) froze {frozen}; trainable parameters now {count_parameters(net, trainable_only=True)} "
           f"of {count_parameters(net)}")
 
+
+def pitfalls_of_modules() -> None:
+    """PyTorch's own behaviour (no exercise code): aliasing state_dict, plain attributes, init outside no_grad."""
     print("\npitfalls, demonstrated:")
     lin = nn.Linear(2, 2)
     snapshot = lin.state_dict()
@@ -122,6 +143,9 @@ def demo_modules() -> None:
     except RuntimeError as err:
         print(f"  initialising a Parameter outside torch.no_grad(): RuntimeError: {err}")
 
+
+def linear_default_init() -> None:
+    """WORKED EXAMPLE (a): exercise 1's Linear init against nn.Linear's, same seed."""
     print("\nWORKED EXAMPLE (a): nn.Linear's default init for in_features = 4")
     a = math.sqrt(5.0)
     gain = math.sqrt(2.0 / (1.0 + a * a))
@@ -133,7 +157,7 @@ def demo_modules() -> None:
     torch.manual_seed(0)
     theirs = nn.Linear(4, 100_000).weight.detach()
     table(["400000 weights of a (100000, 4) layer", "min", "max", "std"], [
-        ["Linear (exercise 1)", f"{ours.min().item():.6f}", f"{ours.max().item():.6f}", f"{ours.std().item():.6f}"],
+        [f"Linear (exercise 1, {whose()})", f"{ours.min().item():.6f}", f"{ours.max().item():.6f}", f"{ours.std().item():.6f}"],
         ["nn.Linear", f"{theirs.min().item():.6f}", f"{theirs.max().item():.6f}", f"{theirs.std().item():.6f}"],
     ])
     print(f"  same seed, max |Linear - nn.Linear| over the weights: {max_diff(ours, theirs)}")
@@ -146,6 +170,19 @@ def demo_modules() -> None:
 
 def demo_normalization() -> None:
     section("Exercise 2: LayerNorm, BatchNorm1d, Dropout by hand vs PyTorch")
+    rows = []
+    for part in (layer_norm_rows, batch_norm_rows):
+        got = run_part(part)
+        if not is_skipped(got):
+            rows += got
+    if rows:
+        table(["check", f"max |{whose()} - PyTorch|"], rows)
+    run_part(batch_norm_worked_example)
+    run_part(dropout_demo)
+
+
+def layer_norm_rows() -> list[list[object]]:
+    """Exercise 2's LayerNorm against nn.LayerNorm: rows (check, max difference)."""
     rows = []
     x = torch.randn(16, 10, 32, dtype=torch.float64)
     ours, ref = LayerNorm((10, 32)).double(), nn.LayerNorm((10, 32)).double()
@@ -160,7 +197,12 @@ def demo_normalization() -> None:
     yb.backward(g)
     rows += [["LayerNorm((10, 32)) output", max_diff(ya, yb)], ["LayerNorm dloss/dx", max_diff(xa.grad, xb.grad)],
              ["LayerNorm dloss/dweight", max_diff(ours.weight.grad, ref.weight.grad)]]
+    return rows
 
+
+def batch_norm_rows() -> list[list[object]]:
+    """Exercise 2's BatchNorm1d against nn.BatchNorm1d: rows (check, max difference)."""
+    rows = []
     ours_bn, ref_bn = BatchNorm1d(6).double(), nn.BatchNorm1d(6).double()
     x = torch.randn(20, 6, 7, dtype=torch.float64) * 3 + 1
     for step in range(3):
@@ -176,8 +218,11 @@ def demo_normalization() -> None:
     ours_bn.eval()
     ref_bn.eval()
     rows.append(["BatchNorm1d eval output", max_diff(ours_bn(x), ref_bn(x))])
-    table(["check", "max |ours - PyTorch|"], rows)
+    return rows
 
+
+def batch_norm_worked_example() -> None:
+    """WORKED EXAMPLE (b), and frozen parameters versus buffers, with exercise 2's BatchNorm1d."""
     print("\nWORKED EXAMPLE (b): one training step of BatchNorm1d(1) on the column x = [1, 2, 3, 6]")
     bn = BatchNorm1d(1)
     xb = torch.tensor([[1.0], [2.0], [3.0], [6.0]])
@@ -199,6 +244,9 @@ def demo_normalization() -> None:
     print(f"a BatchNorm1d with requires_grad_(False), run once in training mode: running_mean = "
           f"{[round(v, 4) for v in frozen_bn.running_mean.tolist()]} (freezing parameters does not freeze buffers; .eval() does)")
 
+
+def dropout_demo() -> None:
+    """Exercise 2's Dropout: the rate, the scale of the survivors, eval mode."""
     drop = Dropout(0.3)
     ones = torch.ones(1_000_000)
     out = drop(ones)
@@ -229,6 +277,12 @@ def saved_bytes(fn, x: torch.Tensor) -> tuple[int, int]:
 
 def demo_functions_and_containers() -> None:
     section("Exercise 3: custom autograd Functions and containers")
+    run_part(custom_functions)
+    run_part(containers)
+
+
+def custom_functions() -> None:
+    """Exercise 3's MemoryEfficientSiLU and FakeQuantize: gradcheck, saved memory, straight-through."""
     xg = torch.randn(30, dtype=torch.float64, requires_grad=True)
     print(f"gradcheck(MemoryEfficientSiLU, float64): {torch.autograd.gradcheck(MemoryEfficientSiLU.apply, (xg,))}")
     x = torch.randn(1024, 1024, requires_grad=True)
@@ -246,13 +300,16 @@ def demo_functions_and_containers() -> None:
     print(f"FakeQuantize(step=1) on {[round(v, 2) for v in q.tolist()]}: forward {fq.tolist()} (ties to even), "
           f"gradient {q.grad.tolist()} (straight through)")
 
+
+def containers() -> None:
+    """Exercise 3's build_mlp, ResidualMLP and MultiTaskHeads, and the plain-list pitfall."""
     mlp = build_mlp([4, 16, 16, 2], activation=SiLU, dropout=0.1)
     print(f"\nbuild_mlp([4, 16, 16, 2], SiLU, dropout=0.1) = {mlp}")
     print(f"  state_dict keys: {list(mlp.state_dict())}")
     res = ResidualMLP(dim=8, hidden=32, depth=3)
     heads = MultiTaskHeads(8, 16, {"click": 1, "category": 5})
     out = heads(torch.randn(4, 8))
-    print(f"ResidualMLP(8, 32, depth=3): {count_parameters(res)} parameters, keys {list(res.state_dict())[:4]} ...")
+    print(f"ResidualMLP(8, 32, depth=3): {n_params(res)} parameters, keys {list(res.state_dict())[:4]} ...")
     print(f"MultiTaskHeads(8, 16, click=1, category=5): outputs {{{', '.join(f'{k}: {tuple(v.shape)}' for k, v in out.items())}}}, "
           f"keys {list(heads.state_dict())}")
 
@@ -261,8 +318,8 @@ def demo_functions_and_containers() -> None:
             super().__init__()
             self.layers = [nn.Linear(8, 8) for _ in range(3)]
 
-    print(f"the same three Linear(8, 8) in a plain list: count_parameters = {count_parameters(ListMLP())}; "
-          f"in nn.ModuleList: {count_parameters(nn.ModuleList(nn.Linear(8, 8) for _ in range(3)))}")
+    print(f"the same three Linear(8, 8) in a plain list: count_parameters = {n_params(ListMLP())}; "
+          f"in nn.ModuleList: {n_params(nn.ModuleList(nn.Linear(8, 8) for _ in range(3)))}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,14 +331,17 @@ def deep_net(activation: str, depth: int = 16, width: int = 64, scale: float | N
     """``depth`` Linear(width, width) + activation blocks and a Linear(width, 1) head.
 
     scale None: nn.Linear's default init; otherwise Kaiming normal (ReLU gain) times ``scale``
-    with zero biases.
+    with zero biases. Built from PyTorch's own pieces, so that exercise 4 runs before 3 and 5 are done.
     """
     act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[activation]
-    net = build_mlp([width] * (depth + 1) + [1], activation=act)
+    layers: list[nn.Module] = []
+    for _ in range(depth):
+        layers += [nn.Linear(width, width), act()]
+    net = nn.Sequential(*layers, nn.Linear(width, 1))
     if scale is not None:
         for m in net:
             if isinstance(m, nn.Linear):
-                kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
                 with torch.no_grad():
                     m.weight.mul_(scale)
                     m.bias.zero_()
@@ -297,14 +357,24 @@ def demo_hooks() -> dict[str, list[tuple[str, float, float]]]:
         "relu, kaiming init": deep_net("relu", scale=1.0),
         "relu, kaiming x 1.5": deep_net("relu", scale=1.5),
     }
+    reports = run_part(gradient_flow, nets, x, target)
+    # The first Linear's input does not require grad, so PyTorch warns that its full backward hook
+    # sees only output gradients; gradient_flow shows that warning once, not each time.
+    warnings.filterwarnings("ignore", message="Full backward hook is firing")
+    net = nets["relu, kaiming init"]
+    run_part(capturing_activations, net, x)
+    run_part(recording_grad_norms, net, x, target)
+    pitfalls_of_hooks()
+    return reports
+
+
+def gradient_flow(nets: dict[str, nn.Module], x: torch.Tensor, target: torch.Tensor) -> dict[str, list[tuple[str, float, float]]]:
+    """Exercise 4's gradient_flow_report and diagnose_gradient_flow on three deep networks."""
     reports = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for name, net in nets.items():
             reports[name] = gradient_flow_report(net, x, target)
-    # The first Linear's input does not require grad, so PyTorch warns that its full backward hook
-    # sees only output gradients; the rest of this section shows that warning once, not each time.
-    warnings.filterwarnings("ignore", message="Full backward hook is firing")
     first_warning = next((str(w.message) for w in caught if "Full backward hook" in str(w.message)), None)
     print("16 blocks Linear(64, 64) + activation, then Linear(64, 1); MSE loss on a seeded batch of 128.")
     print("grad = ||dloss/d(output of the Linear layer)||, std = std of that layer's output")
@@ -325,11 +395,18 @@ def demo_hooks() -> dict[str, list[tuple[str, float, float]]]:
     ])
     if first_warning:
         print(f"PyTorch warned once about the first layer (its input does not require grad):\n  \"{first_warning.split(' See ')[0]}\"")
+    return reports
 
-    net = nets["relu, kaiming init"]
+
+def capturing_activations(net: nn.Module, x: torch.Tensor) -> None:
+    """Exercise 4's capture_activations on the Kaiming ReLU network."""
     acts = capture_activations(net, x, ["0", "1", "32"])
     print(f"\ncapture_activations(net, x, ['0', '1', '32']): shapes {[tuple(v.shape) for v in acts.values()]}, "
           f"fraction of zeros after the first ReLU {(acts['1'] == 0).float().mean().item():.3f}")
+
+
+def recording_grad_norms(net: nn.Module, x: torch.Tensor, target: torch.Tensor) -> None:
+    """Exercise 4's GradNormRecorder: hooks while active, none after the with block."""
     with GradNormRecorder(net) as rec:
         for _ in range(2):
             F.mse_loss(net(x), target).backward()
@@ -339,6 +416,10 @@ def demo_hooks() -> dict[str, list[tuple[str, float, float]]]:
     print(f"GradNormRecorder: {hooks_inside} backward hooks while active, {len(rec.norms['0'])} norms recorded per layer "
           f"over 2 backward passes; after the with block: {hooks_after} hooks, and a third backward records nothing "
           f"({len(rec.norms['0'])} norms)")
+
+
+def pitfalls_of_hooks() -> None:
+    """PyTorch's own behaviour (no exercise code): forward() skips hooks; in-place ops after a backward hook."""
     counter = []
     lin = nn.Linear(3, 3)
     handle = lin.register_forward_hook(lambda m, i, o: counter.append(1))
@@ -353,7 +434,6 @@ def demo_hooks() -> dict[str, list[tuple[str, float, float]]]:
     except RuntimeError as err:
         print(f"ReLU(inplace=True) right after a module with a full backward hook: RuntimeError: {str(err).split('. ')[0]}.")
     handle.remove()
-    return reports
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,6 +443,12 @@ def demo_hooks() -> dict[str, list[tuple[str, float, float]]]:
 
 def demo_initialization(device: torch.device) -> dict[tuple[str, str], list[float]]:
     section("Exercise 5: initialisation by hand vs torch.nn.init")
+    run_part(init_by_hand_vs_nn_init)
+    return run_part(depth_study, device)
+
+
+def init_by_hand_vs_nn_init() -> None:
+    """WORKED EXAMPLE (c) and exercise 5's init functions against torch.nn.init's."""
     shape = (1000, 500)
     fan_in, fan_out = 500, 1000
     print(f"WORKED EXAMPLE (c): a ({shape[0]}, {shape[1]}) weight, fan_in = {fan_in}, fan_out = {fan_out}")
@@ -380,7 +466,7 @@ def demo_initialization(device: torch.device) -> dict[tuple[str, str], list[floa
         a, b = mine(torch.empty(shape), **kwargs), theirs(torch.empty(shape), **kwargs)
         rows.append([name, f"{expected:.6f}", f"{a.std().item():.6f}", f"{b.std().item():.6f}",
                      f"{a.abs().max().item():.4f}", f"{b.abs().max().item():.4f}"])
-    table(["init", "theory std", "by hand std", "nn.init std", "by hand max|w|", "nn.init max|w|"], rows)
+    table(["init", "theory std", f"{whose()}: std", "nn.init std", f"{whose()}: max|w|", "nn.init max|w|"], rows)
     w = orthogonal_(torch.empty(256, 512))
     w2 = orthogonal_(torch.empty(64, 32, 3, 3), gain=calculate_gain("relu"))
     m2 = w2.view(64, -1)
@@ -391,6 +477,9 @@ def demo_initialization(device: torch.device) -> dict[tuple[str, str], list[floa
     print(f"4 x 4 draws with W[0, 0] > 0: {sum(signs)} of 1000 with the sign fix (Haar: half), "
           f"{sum(raw)} of 1000 with the Q of a raw torch.linalg.qr")
 
+
+def depth_study(device: torch.device) -> dict[tuple[str, str], list[float]]:
+    """Exercise 5's activation_std_through_depth for every init and activation."""
     print(f"\nactivation std after layer l, h <- act(h W^T), width 256, batch 512, no bias (device: {device.type})")
     results: dict[tuple[str, str], list[float]] = {}
     rows = []
@@ -454,12 +543,14 @@ def main() -> None:
     device = get_device()
     start = time.perf_counter()
     print(f"Lab 1.2 custom modules | {describe_machine()}")
+    where = "your exercises/ files" if whose() == "yours" else "solution/, the reference solution"
+    print(f"code under test: {whose()} ({where})")
     demo_modules()
     demo_normalization()
     demo_functions_and_containers()
     reports = demo_hooks()
     depth_results = demo_initialization(device)
-    save_plots(reports, depth_results)
+    run_part(save_plots, reports, depth_results)
     print(f"done in {time.perf_counter() - start:.1f} s")
 
 

@@ -1,6 +1,7 @@
 """Lab 1.4 runner: datasets, collation, samplers, augmentation and loader throughput, measured here.
 
     cd phase1_foundations/lab4_data_loading && python solution/solution.py      (or: make run LAB=1.4)
+    make run LAB=1.4 TARGET=exercises      (the same runner on your exercises/; unwritten parts are skipped)
 
 Prints, section by section: the worker-sharding proof, the worker-seeding pitfall, the padding
 waste of random versus bucketed batches, class-balanced sampling, DistributedSampler padding,
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import random
 import shutil
 import sys
 import time
@@ -33,7 +35,7 @@ except ImportError:  # run with a Python that lacks the editable install: use th
 
 from shared.datasets import make_shapes  # noqa: E402
 from shared.devices import describe_machine, get_device, seed_everything  # noqa: E402
-from shared.report import output_dir, section, table  # noqa: E402
+from shared.report import is_skipped, output_dir, run_part, section, table, whose  # noqa: E402
 
 from exercise1_datasets import FolderDataset, ShardedRecordStream, seed_worker  # noqa: E402
 from exercise2_collation import BucketBatchSampler, pad_collate, padding_waste  # noqa: E402
@@ -111,7 +113,13 @@ def count_ids(dataset: IterableDataset, num_workers: int) -> Counter:
     return ids
 
 
-def demo_datasets(work: Path) -> None:
+# ---------------------------------------------------------------------------------------------
+# Each part that calls an exercise runs through run_part: on your exercises/ a part whose function
+# is not written yet prints one "skipped" line and the runner goes on with the next part.
+# ---------------------------------------------------------------------------------------------
+
+
+def part_folder_dataset(work: Path) -> None:
     section("Exercise 1: a map-style dataset over files")
     root = work / "folder_dataset"
     rng = np.random.default_rng(0)
@@ -121,15 +129,18 @@ def demo_datasets(work: Path) -> None:
             np.save(root / cls / f"{j:03d}.npy", rng.standard_normal((3, 8, 8)).astype(np.float32))
     (root / "cat" / "notes.txt").write_text("not a sample")
     ds = FolderDataset(root)
-    print(f"FolderDataset({root.name}/): classes {ds.classes}, {len(ds)} samples (notes.txt skipped)")
+    print(f"FolderDataset ({whose()}) of {root.name}/: classes {ds.classes}, {len(ds)} samples (notes.txt skipped)")
     table(["index", "file", "label", "x"], [[i, f"{Path(p).parent.name}/{Path(p).name}", y,
                                              f"{tuple(ds[i][0].shape)} {ds[i][0].dtype}"] for i, (p, y) in enumerate(ds.samples[:4])])
 
+
+def part_sharding_proof(work: Path) -> None:
     section("Exercise 1: an IterableDataset across workers (the sharding proof)")
     rows = [120, 45, 0, 200, 77, 31, 150]
     paths = write_record_files(work / "shards", rows)
     total = sum(rows)
     print(f"{len(paths)} shard files, {total} records (one file is empty); a DataLoader with batch_size=16 reads them.")
+    print(f"ShardedRecordStream: {whose()}")
     out = []
     for num_workers in (0, 1, 2, 3, 4):
         for name, ds_ in [("no sharding", UnshardedStream(paths)), ("ShardedRecordStream", ShardedRecordStream(paths))]:
@@ -150,7 +161,17 @@ def demo_datasets(work: Path) -> None:
     print("Whole files go to readers: the ranks get unequal record counts. A distributed job must then stop")
     print("all ranks at the same step (or pad), or a collective op waits forever for the rank that ran out.")
 
+
+def part_worker_seeding() -> None:
     section("Exercise 1: randomness inside workers")
+    # Call seed_worker once here first, so that an unwritten one says so from this process rather than from
+    # inside a worker; the random states it seeds are put back, so the numbers below do not change.
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        seed_worker(0)
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
     rows_ = []
     for label, init in [("no worker_init_fn", None), ("worker_init_fn=seed_worker", seed_worker)]:
         loader = DataLoader(RngInInit(6), batch_size=None, num_workers=2, worker_init_fn=init,
@@ -160,8 +181,13 @@ def demo_datasets(work: Path) -> None:
             mine = [it for it in items if it[1] == w]
             rows_.append([label, w, [it[0] for it in mine], [it[2] for it in mine], [it[3] for it in mine]])
     table(["loader", "worker", "indices", "self.rng draws (Generator from __init__)", "np.random draws (global)"], rows_)
+    print(f"(seed_worker: {whose()})")
     print("Without seed_worker both workers replay the same copy of self.rng: identical 'random' augmentations.")
     print("NumPy's global RNG differs per worker either way: the worker loop seeds it (PyTorch PR #56488).")
+
+
+def demo_loader_draws_from_the_global_rng() -> None:
+    """No exercise code: a DataLoader without a generator advances the global torch RNG."""
     torch.manual_seed(0)
     plain = torch.rand(1).item()
     torch.manual_seed(0)
@@ -178,12 +204,12 @@ def demo_datasets(work: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def demo_collation() -> None:
+def part_padding() -> None:
     section("Exercise 2: padding and padding waste")
     lengths = [3, 7, 2, 5]
     batch = [(torch.arange(1, L + 1), k) for k, L in enumerate(lengths)]
     padded, lens, mask, labels = pad_collate(batch)
-    print("WORKED EXAMPLE (a): pad_collate of token sequences of lengths [3, 7, 2, 5]")
+    print(f"WORKED EXAMPLE (a): pad_collate ({whose()}) of token sequences of lengths [3, 7, 2, 5]")
     for b in range(len(lengths)):
         print(f"  row {b}: {padded[b].tolist()}  mask {mask[b].int().tolist()}")
     in_order = [[0, 1], [2, 3]]
@@ -193,6 +219,8 @@ def demo_collation() -> None:
     print(f"  batches {by_length}: padded to 2*3 + 2*7 = 20 positions for 17 tokens, waste = "
           f"{padding_waste(by_length, lengths):.4f}")
 
+
+def part_bucketing() -> None:
     g = torch.Generator().manual_seed(0)
     n, bs = 8000, 32
     # log-normal lengths, clipped to [1, 512]: many short sequences, a long tail (like sentences)
@@ -204,7 +232,8 @@ def demo_collation() -> None:
         batches = list(BucketBatchSampler(lens_all, bs, pool_batches=pool, seed=1))
         name = "BucketBatchSampler" if pool < 250 else "BucketBatchSampler (one pool: whole epoch sorted)"
         rows.append([name, pool, len(batches), f"{padding_waste(batches, lens_all):.3f}"])
-    print(f"\n{n} sequences, lengths log-normal (median {int(lens_all.median())}, max {int(lens_all.max())}), batch_size {bs}:")
+    print(f"\n{n} sequences, lengths log-normal (median {int(lens_all.median())}, max {int(lens_all.max())}), batch_size {bs}; "
+          f"BucketBatchSampler and padding_waste: {whose()}")
     table(["batching", "pool_batches", "batches", "padding waste"], rows)
     mean_len = lens_all.double().mean().item()
     mean_max = sum(int(lens_all[b].max()) for b in rand) / len(rand)
@@ -219,7 +248,7 @@ def demo_collation() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def demo_samplers() -> None:
+def part_balanced_sampling() -> None:
     section("Exercise 3: class-balanced sampling")
     counts = [4000, 1500, 400, 90, 10]
     labels = torch.cat([torch.full((c,), k, dtype=torch.int64) for k, c in enumerate(counts)])
@@ -232,7 +261,7 @@ def demo_samplers() -> None:
     rows = []
     for c, n_c in enumerate(counts):
         rows.append([c, n_c] + [f"{draws[a][0][c]:.3f}" for a in (0.0, 0.5, 1.0)])
-    print(f"{len(labels)} samples, 60000 draws with replacement per row, frequencies of the drawn classes:")
+    print(f"{len(labels)} samples, 60000 draws with replacement per row ({whose()} balanced_sampler), frequencies of the drawn classes:")
     table(["class", "n_c", "alpha=0 (natural)", "alpha=0.5 (square root)", "alpha=1 (balanced)"], rows)
     idx1 = draws[1.0][1]
     rare = labels[idx1] == 4
@@ -241,8 +270,10 @@ def demo_samplers() -> None:
     print(f"weights: a class-0 sample {w[labels == 0][0].item():.3e}, a class-4 sample {w[labels == 4][0].item():.3e} "
           f"(ratio {w[labels == 4][0].item() / w[labels == 0][0].item():.0f} = 4000/10)")
 
+
+def part_sharding_sampler() -> None:
     section("Exercise 3: sharding for distributed training")
-    print("WORKED EXAMPLE (b): dataset_len=10, num_replicas=4, shuffle=False (then shuffle=True, seed 0, epoch 0 and 1)")
+    print(f"WORKED EXAMPLE (b): ShardingSampler ({whose()}), dataset_len=10, num_replicas=4, shuffle=False (then shuffle=True, seed 0, epoch 0 and 1)")
     rows = []
     for shuffle, epoch in [(False, 0), (True, 0), (True, 1)]:
         for rank in range(4):
@@ -261,9 +292,9 @@ def demo_samplers() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def demo_augmentation(out_dir: Path) -> None:
+def part_cutmix() -> None:
     section("Exercise 4: CutMix, Mixup and test-time augmentation")
-    print("WORKED EXAMPLE (c): CutMix on 32x32 images with lam = 0.7")
+    print(f"WORKED EXAMPLE (c): CutMix ({whose()}) on 32x32 images with lam = 0.7")
     x = torch.zeros(2, 1, 32, 32)
     x[1] = 1.0
     y = torch.eye(2)
@@ -282,6 +313,9 @@ def demo_augmentation(out_dir: Path) -> None:
     per_axis = 2 * hh / 32 - (hh / 32) ** 2
     print(f"  over 20000 boxes: mean lam_adj {adj.mean():.4f}; formula 1 - (2h/H - (h/H)^2)^2 = 1 - {per_axis:.4f}^2 = "
           f"{1 - per_axis ** 2:.4f} (clipping at the borders makes the mean pasted area smaller than asked for)")
+
+
+def part_mix_lambda() -> None:
     for alpha in (0.2, 1.0):
         gg = torch.Generator().manual_seed(0)
         lams = torch.tensor([sample_mix_params(8, alpha, gg)[0] for _ in range(20000)])
@@ -289,7 +323,8 @@ def demo_augmentation(out_dir: Path) -> None:
               f"{lams.var():.4f} (theory 1/(4(2a+1)) = {1 / (4 * (2 * alpha + 1)):.4f}), P(lam < 0.1 or > 0.9) = "
               f"{((lams < 0.1) | (lams > 0.9)).float().mean():.3f}")
 
-    # A small classifier on the lab's synthetic shapes, trained with crop + flip + Mixup, evaluated with TTA.
+def part_train_with_augmentation() -> tuple:
+    """A small classifier on the lab's synthetic shapes, trained with crop + flip + Mixup (evaluated with TTA next)."""
     X, Y = make_shapes(1800, size=16, seed=0)
     mean, std = X.mean(dim=(0, 2, 3)).tolist(), X.std(dim=(0, 2, 3)).tolist()
     Xtr, Ytr, Xte, Yte = X[:1500], Y[:1500], X[1500:], Y[1500:]
@@ -309,6 +344,11 @@ def demo_augmentation(out_dir: Path) -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
+    return model, Xtr, Xte, Yte, mean, std
+
+
+def part_tta(trained: tuple) -> None:
+    model, _, Xte, Yte, mean, std = trained
     xte = normalize(Xte, mean, std)
     views = {"identity": lambda t: t, "flip": lambda t: t.flip(-1), "shift right 1": lambda t: t.roll(1, -1),
              "shift down 1": lambda t: t.roll(1, -2)}
@@ -323,12 +363,12 @@ def demo_augmentation(out_dir: Path) -> None:
         rows.append([name, f"{(probs.argmax(1) == Yte).float().mean():.3f}", f"{nll_of(probs):.3f}",
                      f"{sum(single[v] for v in vs) / len(vs):.3f}"])
     print("\nshapes 16x16, 6 classes, 1500 train / 300 test; a small CNN trained 400 steps of 64 (crop, flip, Mixup")
-    print("alpha 0.2), then evaluated on the test set with tta_predict over 1, 2 and 4 views:")
+    print(f"alpha 0.2), then evaluated on the test set with tta_predict over 1, 2 and 4 views (augmentations and tta_predict: {whose()}):")
     table(["prediction", "accuracy", "NLL of the averaged probabilities", "mean NLL of its single views"], rows)
-    save_augmentation_plot(Xtr[:6], mean, std, out_dir)
 
 
-def save_augmentation_plot(images: torch.Tensor, mean: list[float], std: list[float], out_dir: Path) -> None:
+def save_augmentation_plot(trained: tuple, out_dir: Path) -> None:
+    images = trained[1][:6]
     import matplotlib
 
     matplotlib.use("Agg")
@@ -385,7 +425,7 @@ def _time_item(ds: Dataset) -> float:
     return time.perf_counter() - t0
 
 
-def demo_throughput(work: Path, device: torch.device) -> dict:
+def part_loader_throughput(device: torch.device) -> dict:
     section("Exercise 5: DataLoader throughput, measured on this machine")
     cores = os.cpu_count()
     cpu_ops = calibrate_cpu_ops(1e-3)
@@ -393,7 +433,7 @@ def demo_throughput(work: Path, device: torch.device) -> dict:
     print(f"{cores} CPU cores. ExpensiveDataset: {n} images (3, 32, 32); __getitem__ runs {cpu_ops} Python loop")
     print("iterations (calibrated to about 1 ms here: 'decoding', CPU-bound). Three epochs per row; epoch 1 includes")
     print("starting the workers, later epochs of a persistent loader do not. samples/s: the faster of epochs 2 and 3")
-    print("(the less disturbed by other processes).")
+    print(f"(the less disturbed by other processes). ExpensiveDataset and measure_throughput: {whose()}.")
     cpu_ds = ExpensiveDataset(n, cpu_ops=cpu_ops)
     rows, results = [], {}
     for bs in (16, 64):
@@ -425,15 +465,19 @@ def demo_throughput(work: Path, device: torch.device) -> dict:
         rows.append([nw, ms(r.epoch_seconds[1]), f"{r.samples_per_s:.0f}"])
     print(f"\nThe same {n} images when __getitem__ instead waits 2 ms (time.sleep: 'storage latency', CPU idle), batch 32:")
     table(["num_workers", "epoch 2 ms", "samples/s"], rows)
+    results["cpu_ds"] = cpu_ds
+    return results
 
-    rows_mm = []
+
+def part_memmap(work: Path) -> dict:
+    rows_mm, results = [], {}
     path = work / "memmap" / "images.bin"
     path.parent.mkdir(parents=True, exist_ok=True)
     n_mm = 4096
     rng = np.random.default_rng(0)
     shape = write_memmap(path, (rng.standard_normal((512, 3, 32, 32)).astype(np.float32) for _ in range(n_mm // 512)))
     mm = MemmapDataset(path, (3, 32, 32), np.float32)
-    print(f"\nMemmapDataset: {shape[0]} images (3, 32, 32) float32 in one {path.stat().st_size / 2**20:.0f} MiB file, "
+    print(f"\nMemmapDataset ({whose()}): {shape[0]} images (3, 32, 32) float32 in one {path.stat().st_size / 2**20:.0f} MiB file, "
           "written in chunks of 512; cheap __getitem__")
     print("(a 12 KiB copy from the page cache), batch 128, three epochs, samples/s of the third:")
     for nw in (0, 2):
@@ -451,7 +495,6 @@ def demo_throughput(work: Path, device: torch.device) -> dict:
           f"{len(pickle.dumps(raw)) / 2**20:.1f} MiB (a spawned worker would receive all of it)")
     del raw
     demo_readonly_view(path)
-    results["spawn"] = demo_start_methods(cpu_ds)
     shutil.rmtree(path.parent)
     return results
 
@@ -491,9 +534,10 @@ def demo_readonly_view(path: Path) -> None:
     print(f"torch.from_numpy(read-only memmap row) warns \"{warning}\"; a child process that then writes into it: {fate}")
 
 
-def demo_start_methods(ds: Dataset) -> dict:
+def part_start_methods(loader_results: dict) -> dict:
     import multiprocessing
 
+    ds = loader_results["cpu_ds"]
     rows, out = [], {}
     for method in [m for m in ("fork", "spawn") if m in multiprocessing.get_all_start_methods()]:
         loader = DataLoader(ds, batch_size=16, num_workers=1, multiprocessing_context=method)
@@ -511,7 +555,8 @@ def demo_start_methods(ds: Dataset) -> dict:
     return out
 
 
-def summarize(results: dict) -> None:
+def summarize(loader_results: dict, memmap_results: dict, start_times: dict) -> None:
+    results = {**loader_results, **memmap_results, "spawn": start_times}
     section("What the numbers mean")
     r0 = results[("cpu", 64, 0, False)]
     r2 = results[("cpu", 64, 2, True)]
@@ -570,19 +615,40 @@ def main() -> None:
     start = time.perf_counter()
     device = get_device()
     print(f"Lab 1.4 data loading | {describe_machine()} | device {device}")
+    folder = Path(sys.modules[FolderDataset.__module__].__file__).parent.name  # where the exercise modules came from
+    print(f"code that runs: {whose()} ({LAB_DIR.name}/{folder}/)")
     out_dir = output_dir(LAB_DIR)
     work = out_dir / "lab4_data"
     if work.exists():
         shutil.rmtree(work)
-    demo_datasets(work)
-    demo_collation()
-    demo_samplers()
-    demo_augmentation(out_dir)
-    results = demo_throughput(work, device)
-    summarize(results)
-    save_throughput_plot(results, out_dir)
-    shutil.rmtree(work)
-    print(f"\nplots saved: {out_dir / 'lab4_augmentations.png'}, {out_dir / 'lab4_throughput.png'}")
+    work.mkdir(parents=True)
+    # Exercise 1
+    run_part(part_folder_dataset, work)
+    run_part(part_sharding_proof, work)
+    run_part(part_worker_seeding)
+    demo_loader_draws_from_the_global_rng()
+    # Exercise 2
+    run_part(part_padding)
+    run_part(part_bucketing)
+    # Exercise 3
+    run_part(part_balanced_sampling)
+    run_part(part_sharding_sampler)
+    # Exercise 4
+    run_part(part_cutmix)
+    run_part(part_mix_lambda)
+    trained = run_part(part_train_with_augmentation)
+    run_part(part_tta, trained)
+    augment_plot = run_part(save_augmentation_plot, trained, out_dir)
+    # Exercise 5
+    loader_results = run_part(part_loader_throughput, device)
+    memmap_results = run_part(part_memmap, work)
+    start_times = run_part(part_start_methods, loader_results)
+    run_part(summarize, loader_results, memmap_results, start_times)
+    throughput_plot = run_part(save_throughput_plot, loader_results, out_dir)
+    shutil.rmtree(work, ignore_errors=True)
+    saved = [str(out_dir / name) for name, result in [("lab4_augmentations.png", augment_plot),
+                                                    ("lab4_throughput.png", throughput_plot)] if not is_skipped(result)]
+    print(f"\nplots saved: {', '.join(saved) if saved else 'none (their parts were skipped)'}")
     print(f"done in {time.perf_counter() - start:.1f} s")
 
 
