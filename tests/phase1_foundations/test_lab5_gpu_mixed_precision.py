@@ -28,6 +28,55 @@ lab = Lab("phase1_foundations/lab5_gpu_mixed_precision")
 NEEDS_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU; this machine has none")
 
 
+class FakeClock:
+    """A clock that moves only when the test says so: ``time.perf_counter`` (and its relatives) read it.
+
+    Measuring functions are graded with it: the test scripts how long each operation "takes", so
+    the value a timer must report is known exactly (a median, not a mean; the copies, not the
+    allocation; the device work, not the queueing).
+    """
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def install(self, monkeypatch: pytest.MonkeyPatch, *modules) -> None:
+        fake = {"perf_counter": lambda: self.now, "monotonic": lambda: self.now, "time": lambda: self.now,
+                "perf_counter_ns": lambda: int(self.now * 1e9), "monotonic_ns": lambda: int(self.now * 1e9)}
+        for name, f in fake.items():
+            monkeypatch.setattr(time, name, f)
+            for mod in modules:  # `from time import perf_counter` in the learner's file
+                if getattr(mod, name, None) is not None and getattr(mod, name) is not time:
+                    monkeypatch.setattr(mod, name, f)
+
+
+def scripted_copies(clock: FakeClock, copy_seconds: list[float], alloc_seconds: float):
+    """A dispatch mode under which every tensor copy (aten.copy_, whatever Python path led there) takes
+    the next of ``copy_seconds`` on ``clock`` (the last value repeats), and every allocation
+    ``alloc_seconds``. Returns (mode, log of "copy"/"alloc" events)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    log: list[str] = []
+    allocs = {"empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full",
+              "full_like", "_to_copy", "clone", "new_empty", "new_zeros", "randint", "rand", "randn"}
+
+    class Mode(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+            name = func.overloadpacket.__name__
+            if name == "copy_":
+                n = sum(e == "copy" for e in log)
+                clock.advance(copy_seconds[min(n, len(copy_seconds) - 1)])
+                log.append("copy")
+            elif name in allocs:
+                clock.advance(alloc_seconds)
+                log.append("alloc")
+            return func(*args, **(kwargs or {}))
+
+    return Mode(), log
+
+
 # ---------------------------------------------------------------------------------------------
 # Exercise 1: devices and transfers
 # ---------------------------------------------------------------------------------------------
@@ -70,7 +119,11 @@ class TestDevices:
             f"non-tensor leaves must come back unchanged; batch['meta'] came back as {meta!r}"
         )
         assert got["empty"] == () and type(got["empty"]) is tuple, f"an empty tuple came back as {got['empty']!r}"
-        assert batch["x"].device.type == "cpu", "to_device changed the input structure's tensors; it must build a new structure"
+        originals = [batch["x"], batch["ids"], batch["pairs"][0][0], batch["pairs"][1].inputs, batch["pairs"][1].target]
+        assert all(t.device.type == "cpu" for t in originals) and isinstance(batch["pairs"][1], Pair), (
+            "to_device changed the structure it was given (a tensor inside it is no longer the CPU original); it must build "
+            "a new structure and leave the input as it was"
+        )
 
     def test_to_device_same_device_and_plain_tensor(self):
         ex = lab.exercise(1)
@@ -88,6 +141,55 @@ class TestDevices:
         assert got == expected, f"tree_nbytes(nested batch) returned {got}; expected {expected} (float32 2x3 + int64 4 + float16 2 + float32 1 + bool 1)"
         assert ex.tree_nbytes({"a": 1, "b": [None, "x"]}) == 0, "a structure without tensors holds 0 tensor bytes"
 
+    def test_to_device_keeps_dict_subclasses_and_leaves_the_input_alone(self):
+        ex = lab.exercise(1)
+        od = collections.OrderedDict([("b", torch.ones(2)), ("a", [torch.zeros(1)])])
+        got = ex.to_device(od, "meta")
+        assert type(got) is collections.OrderedDict and list(got) == ["b", "a"], (
+            f"to_device(OrderedDict) returned a {type(got).__name__} with keys {list(got)}; a dict subclass must keep its type "
+            f"(rebuild with type(obj)(...), not a dict literal) and its key order"
+        )
+        assert got["b"].device.type == "meta" and got["a"][0].device.type == "meta", f"the tensors inside the OrderedDict were not moved: {got!r}"
+        assert got is not od and od["b"].device.type == "cpu" and od["a"][0].device.type == "cpu", (
+            "to_device changed the structure it was given; it must build a new one and leave the input as it was"
+        )
+
+    def test_to_device_passes_non_blocking_to_every_move(self):
+        ex = lab.exercise(1)
+        seen: list[bool] = []
+        original = torch.Tensor.to
+
+        def spy(self, *args, **kwargs):
+            seen.append(bool(kwargs.get("non_blocking", False)) or any(a is True for a in args))
+            return original(self, *args, **kwargs)
+
+        batch = {"x": torch.randn(2), "pairs": [(torch.ones(1), 3)]}
+        torch.Tensor.to = spy
+        try:
+            ex.to_device(batch, "meta", non_blocking=True)
+            with_flag = list(seen)
+            seen.clear()
+            ex.to_device(batch, "meta")
+            without_flag = list(seen)
+        finally:
+            del torch.Tensor.to  # the original lives on torch's C base class
+        assert len(with_flag) == 2 and all(with_flag), (
+            f"to_device(batch of 2 tensors, 'meta', non_blocking=True) called Tensor.to {len(with_flag)} time(s) with "
+            f"non_blocking={with_flag}; every tensor's move must get non_blocking=True (it lets a pinned copy overlap compute)"
+        )
+        assert not any(without_flag), f"to_device(batch) without non_blocking moved tensors with non_blocking={without_flag}; the default is False"
+
+    def test_tree_nbytes_counts_the_elements_of_views_not_their_storage(self):
+        ex = lab.exercise(1)
+        big = torch.zeros(1000)
+        views = [big[:10], big[::100], torch.zeros(3, 4).t(), torch.zeros(()).expand(5), torch.empty(0, 7)]
+        got = ex.tree_nbytes(views)
+        want = 10 * 4 + 10 * 4 + 12 * 4 + 5 * 4 + 0
+        assert got == want, (
+            f"tree_nbytes([big[:10], big[::100], a transposed 3x4, a 0-d tensor expanded to 5, an empty (0, 7)]) returned {got}; "
+            f"expected {want}: a tensor counts numel * element_size (what a copy transfers), not the storage it is a view of"
+        )
+
     def test_bandwidth_contract_on_cpu(self):
         ex = lab.exercise(1)
         res = ex.host_to_device_bandwidth(1 << 20, "cpu", pinned=False, repeat=3)
@@ -97,6 +199,29 @@ class TestDevices:
         assert math.isclose(res["gb_per_s"], (1 << 20) / res["seconds"] / 1e9, rel_tol=1e-6), (
             f"gb_per_s = {res['gb_per_s']} is not nbytes / seconds / 1e9 = {(1 << 20) / res['seconds'] / 1e9}"
         )
+
+    def test_bandwidth_reports_the_median_of_the_timed_copies_only(self, monkeypatch):
+        ex = lab.exercise(1)
+        clock = FakeClock()
+        clock.install(monkeypatch, ex)
+        # A scripted machine: the warm-up copy takes 500 s, the timed copies 2, 3, 4, 100 and 1 s,
+        # and every allocation 7 s. Only the copies may be timed, the warm-up not, and the summary
+        # is their median, 3 s (the mean would be 22; timing the warm-up instead of the last copy
+        # gives 4; allocating inside the timed interval adds 7).
+        mode, log = scripted_copies(clock, [500.0, 2.0, 3.0, 4.0, 100.0, 1.0], alloc_seconds=7.0)
+        with mode:
+            res = ex.host_to_device_bandwidth(4096, "cpu", pinned=False, repeat=5)
+        copies = log.count("copy")
+        assert copies == 6, (
+            f"host_to_device_bandwidth(repeat=5) made {copies} copies; expected 1 untimed warm-up copy and 5 timed ones "
+            f"(allocate both buffers once, then copy_ into the destination)"
+        )
+        assert res["seconds"] == 3.0, (
+            f"on a scripted machine (warm-up copy 500 s, timed copies 2, 3, 4, 100, 1 s, allocations 7 s) seconds came back "
+            f"as {res['seconds']}; expected 3.0, the median of the timed copies (22.0 is the mean; 4.0 means the warm-up was "
+            f"timed; +7 means an allocation was inside the timed interval)"
+        )
+        assert res["gb_per_s"] == 4096 / 3.0 / 1e9, f"gb_per_s = {res['gb_per_s']}; expected nbytes / median seconds / 1e9 = {4096 / 3.0 / 1e9}"
 
     def test_bandwidth_rejects_bad_arguments(self):
         ex = lab.exercise(1)
@@ -155,6 +280,35 @@ class TestBenchmarking:
         times = ex.time_fn(lambda: time.sleep(0.002), warmup=0, repeat=3)
         assert all(0.0019 <= t < 0.2 for t in times), f"time_fn(sleep 2 ms) reported {times}"
 
+    def test_time_fn_times_exactly_each_call_on_a_scripted_device(self, monkeypatch):
+        ex = lab.exercise(2)
+        clock = FakeClock()
+        clock.install(monkeypatch, ex)
+        # A fake asynchronous device on a fake clock: fn queues work and returns at once, sync() runs the
+        # queue (the clock advances by the queued seconds). Warm-up calls queue 1000 s each, the timed
+        # calls 5, 1, 3 and 2 s; the times must be exactly those, in call order.
+        queued: list[float] = []
+        script = iter([1000.0, 1000.0, 5.0, 1.0, 3.0, 2.0])
+
+        def fn() -> None:
+            queued.append(next(script))
+
+        def sync() -> None:
+            clock.advance(sum(queued))
+            queued.clear()
+
+        times = ex.time_fn(fn, warmup=2, repeat=4, sync=sync)
+        assert [float(t) for t in times] == [5.0, 1.0, 3.0, 2.0], (
+            f"on a scripted device (warm-up calls queue 1000 s of work each, the 4 timed calls 5, 1, 3, 2 s) time_fn "
+            f"returned {times}; expected [5.0, 1.0, 3.0, 2.0]. Work queued before a timed call must be waited for before the "
+            f"clock starts (sync, then read the clock), the call's own work after it (sync, then read the clock again), "
+            f"and each call is timed on its own"
+        )
+        # A synchronous fn whose own duration is the whole story; sync() has nothing to wait for.
+        durations = iter([0.5, 0.25, 4.0])
+        times = ex.time_fn(lambda: clock.advance(next(durations)), warmup=0, repeat=3, sync=lambda: None)
+        assert [float(t) for t in times] == [0.5, 0.25, 4.0], f"timed calls that take 0.5, 0.25 and 4 s were reported as {times}"
+
     def test_flops_and_intensity(self):
         ex = lab.exercise(2)
         for m, k, n in [(1, 1, 1), (64, 32, 16), (7, 300, 5)]:
@@ -174,16 +328,19 @@ class TestBenchmarking:
             assert got[1] == want[1] and math.isclose(got[0], want[0], rel_tol=1e-9), (
                 f"roofline({intensity}, peak 1e12, bandwidth 1e11) returned {got}; expected {want}"
             )
-        with pytest.raises(ValueError):
-            ex.roofline(0.0, peak, bw)
+        for bad in [(0.0, peak, bw), (-1.0, peak, bw), (1.0, 0.0, bw), (1.0, peak, -5.0)]:
+            with pytest.raises(ValueError):
+                ex.roofline(*bad)
+                pytest.fail(f"roofline{bad} returned instead of raising ValueError: intensity, peak and bandwidth must all be positive")
 
     def test_peak_estimate_from_cpu_flags(self):
         ex = lab.exercise(2)
         cases = [(["fpu", "sse2", "avx", "avx2", "fma", "avx512f"], 512), (["sse2", "avx2", "fma"], 256),
-                 (["fp", "asimd"], 128), (["fpu"], 64)]
+                 (["fpu", "sse", "sse2", "ssse3", "sse4_1", "sse4_2", "avx"], 256),  # Sandy Bridge: AVX without AVX2
+                 (["fpu", "sse", "sse2"], 128), (["fp", "asimd"], 128), (["fpu"], 64), ([], 64)]
         for flags, want in cases:
             got = ex.simd_bits_from_flags(flags)
-            assert got == want, f"simd_bits_from_flags({flags}) returned {got}; expected {want}"
+            assert got == want, f"simd_bits_from_flags({flags}) returned {got}; expected {want} (avx alone already means 256-bit registers)"
         got = ex.estimate_peak_flops(cores=2, clock_hz=2.5e9, simd_bits=512, fma_units_per_core=2)
         assert math.isclose(got, 2 * 2.5e9 * 2 * 16 * 2), f"estimate_peak_flops(2 cores, 2.5 GHz, 512-bit, 2 FMA units) returned {got}; expected 3.2e11"
         got = ex.estimate_peak_flops(cores=1, clock_hz=1e9, simd_bits=256, fma_units_per_core=1, dtype_bits=64)
@@ -207,6 +364,49 @@ def smallest_subnormal(dtype: torch.dtype) -> float:
 
 def tiny_model() -> nn.Module:
     return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+
+
+def compare_with_gradscaler(ex, pattern: list, settings: dict) -> None:
+    """Drive the learner's DynamicLossScaler and torch.amp.GradScaler("cpu") through the same steps,
+    with an inf or NaN written into one gradient where ``pattern`` says, and compare them."""
+    runs = {}
+    for name, make in [("yours", lambda: ex.DynamicLossScaler(**settings)), ("torch", lambda: torch.amp.GradScaler("cpu", **settings))]:
+        torch.manual_seed(0)
+        w = nn.Parameter(torch.randn(3))
+        b = nn.Parameter(torch.randn(1))
+        opt = torch.optim.SGD([w, b], lr=0.1)
+        scaler = make()
+        scales, moved, grads = [], [], []
+        for bad in pattern:
+            opt.zero_grad()
+            scaler.scale((w * torch.arange(1.0, 4.0)).sum() + 3 * b.sum()).backward()
+            if bad:
+                w.grad[1] = float(bad)
+            before = w.detach().clone()
+            stepped = scaler.step(opt)
+            scaler.update()
+            scales.append(float(scaler.get_scale()))
+            moved.append(not torch.equal(before, w.detach()))
+            grads.append(b.grad.item())
+            if name == "yours":
+                assert stepped is moved[-1], (
+                    f"DynamicLossScaler.step() returned {stepped!r} on a step where the optimizer {'did' if moved[-1] else 'did not'} "
+                    f"step; it must return True when it stepped and False when it skipped (inf/NaN gradients)"
+                )
+        runs[name] = (scales, moved, w.detach().clone(), grads)
+    (s1, m1, w1, g1), (s2, m2, w2, g2) = runs["yours"], runs["torch"]
+    args = ", ".join(f"{k}={v}" for k, v in settings.items())
+    assert m1 == m2, f"DynamicLossScaler({args}), steps taken (True) or skipped (False) on the pattern {pattern}: yours {m1}, GradScaler {m2}"
+    assert s1 == s2, (
+        f"DynamicLossScaler({args}), scale after each update() on the pattern {pattern}: yours {s1}, GradScaler {s2} "
+        f"(back off by backoff_factor after an overflow and restart the count; grow by growth_factor after exactly "
+        f"growth_interval clean steps in a row)"
+    )
+    assert g1 == g2, (
+        f"DynamicLossScaler({args}), unscaled gradient of b (true value 3) after each step: yours {g1}, GradScaler {g2} "
+        f"(every gradient is unscaled, also when another one overflowed)"
+    )
+    close(w1, w2, f"DynamicLossScaler({args}): final weights after the scripted pattern differ from GradScaler's")
 
 
 @pytest.mark.exercise(3)
@@ -279,31 +479,13 @@ class TestMixedPrecision:
         ex = lab.exercise(3)
         pattern = [None, None, None, "inf", None, "nan", "inf", None, None, None, None, "inf", None]
         settings = dict(init_scale=8.0, growth_factor=2.0, backoff_factor=0.5, growth_interval=2)
-        runs = {}
-        for name, make in [("yours", lambda: ex.DynamicLossScaler(**settings)), ("torch", lambda: torch.amp.GradScaler("cpu", **settings))]:
-            torch.manual_seed(0)
-            w = nn.Parameter(torch.randn(3))
-            b = nn.Parameter(torch.randn(1))
-            opt = torch.optim.SGD([w, b], lr=0.1)
-            scaler = make()
-            scales, moved, grads = [], [], []
-            for bad in pattern:
-                opt.zero_grad()
-                scaler.scale((w * torch.arange(1.0, 4.0)).sum() + 3 * b.sum()).backward()
-                if bad:
-                    w.grad[1] = float(bad)
-                before = w.detach().clone()
-                scaler.step(opt)
-                scaler.update()
-                scales.append(float(scaler.get_scale()))
-                moved.append(not torch.equal(before, w.detach()))
-                grads.append(b.grad.item())
-            runs[name] = (scales, moved, w.detach().clone(), grads)
-        (s1, m1, w1, g1), (s2, m2, w2, g2) = runs["yours"], runs["torch"]
-        assert m1 == m2, f"steps taken (True) or skipped (False) on the pattern {pattern}: yours {m1}, GradScaler {m2}"
-        assert s1 == s2, f"scale after each step on the pattern {pattern}: yours {s1}, GradScaler {s2}"
-        assert g1 == g2, f"unscaled gradient of b (true value 3) after each step: yours {g1}, GradScaler {g2}"
-        close(w1, w2, "final weights after the scripted pattern differ from GradScaler's")
+        compare_with_gradscaler(ex, pattern, settings)
+
+    def test_loss_scaler_uses_its_constructor_arguments(self):
+        ex = lab.exercise(3)
+        pattern = [None, None, None, None, "inf", None, None, None, "nan", None, None, None, None]
+        settings = dict(init_scale=1024.0, growth_factor=4.0, backoff_factor=0.25, growth_interval=3)
+        compare_with_gradscaler(ex, pattern, settings)
 
     def test_loss_scaler_ignores_parameters_without_gradient(self):
         ex = lab.exercise(3)
@@ -316,6 +498,23 @@ class TestMixedPrecision:
         assert stepped is True, f"step() returned {stepped!r} for finite gradients; expected True"
         close(used.detach(), torch.zeros(2), "with scale 4, the unscaled gradient 1 and lr 1 must move the weight from 1 to 0")
         assert scaler.get_scale() == 8.0, f"after one clean step with growth_interval=1 the scale is {scaler.get_scale()}; expected 8"
+
+    def test_loss_scaler_checks_every_parameter_group(self):
+        ex = lab.exercise(3)
+        a, b = nn.Parameter(torch.ones(2)), nn.Parameter(torch.ones(3))
+        opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=1.0)
+        scaler = ex.DynamicLossScaler(init_scale=8.0, growth_interval=100)
+        scaler.scale(a.sum() + 2 * b.sum()).backward()
+        b.grad[0] = float("inf")  # the overflow is in the second parameter group
+        stepped = scaler.step(opt)
+        scaler.update()
+        assert not stepped and torch.equal(a.detach(), torch.ones(2)), (
+            f"an inf gradient in the optimizer's second parameter group: step() returned {stepped!r} and the first group's "
+            f"weight became {a.detach().tolist()}; every group in optimizer.param_groups must be checked, and the step skipped"
+        )
+        assert scaler.get_scale() == 4.0, f"after that overflow the scale is {scaler.get_scale()}; expected 8 * 0.5 = 4"
+        close(a.grad, torch.ones(2), "the first group's gradient must be unscaled (8 / 8 = 1) even though the step was skipped")
+        close(b.grad[1:], torch.full((2,), 2.0), "the second group's finite gradients must be unscaled too (16 / 8 = 2)")
 
     @NEEDS_CUDA
     def test_autocast_train_step_float16_on_cuda(self):
@@ -373,6 +572,26 @@ class TestMemory:
                 "total": 4 * n_params + 4 * trainable + state}
         assert got == want, f"memory_breakdown after one Adam step returned {got}; expected {want} (Adam keeps exp_avg, exp_avg_sq and a step tensor per parameter)"
 
+    def test_memory_breakdown_counts_parameters_not_buffers_and_sgd_momentum(self):
+        ex = lab.exercise(4)
+        model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))
+        n_params = sum(p.numel() for p in model.parameters())
+        got = ex.memory_breakdown(model)["params"]
+        assert got == 4 * n_params, (
+            f"params of Linear, BatchNorm1d, Linear: {got} bytes; expected {4 * n_params}: the parameters only, not BatchNorm's "
+            f"running_mean / running_var / num_batches_tracked buffers (model.parameters(), not state_dict())"
+        )
+        for momentum, per_param in [(0.9, 4), (0.0, 0)]:
+            opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
+            model(torch.randn(4, 6)).sum().backward()
+            opt.step()
+            got = ex.memory_breakdown(model, opt)["optimizer_state"]
+            assert got == per_param * n_params, (
+                f"optimizer_state after one SGD(momentum={momentum}) step: {got} bytes; expected {per_param * n_params} "
+                f"(one momentum buffer per parameter with momentum, none without; non-tensor state counts 0)"
+            )
+            model.zero_grad()
+
     def test_memory_breakdown_counts_tied_and_half_parameters_once(self):
         ex = lab.exercise(4)
         emb = nn.Embedding(50, 8)
@@ -393,6 +612,8 @@ class TestMemory:
             ("torch.tanh(x.view(10, 10)) saves its output", lambda t: torch.tanh(t.view(10, 10)), 400),
             ("(x * 1.0)[:10].sin() saves a 10-element view, which keeps all 400 bytes of its storage alive",
              lambda t: (t * 1.0)[:10].sin(), 400),
+            ("y = x * 1.0; y[:50] * y[50:] saves two views at different offsets of one 400-byte storage",
+             lambda t: (lambda y: y[:50] * y[50:])(t * 1.0), 400),
         ]
         for what, fn, want in cases:
             got = ex.saved_tensor_bytes(fn, x)
@@ -429,10 +650,35 @@ class TestMemory:
         params = list(mods.parameters())
         plain = hook_bytes(lambda t: [t := b(t) for b in mods], x.detach().requires_grad_(True), exclude=params)
         ck = hook_bytes(lambda t: ex.checkpointed_forward(mods, t), x.detach().requires_grad_(True), exclude=params)
-        assert ck <= 3 * 16 * 32 * 4 < plain, (
-            f"with checkpointing autograd keeps {ck} bytes of activations (plain: {plain}); "
-            f"expected at most the 3 block inputs, {3 * 16 * 32 * 4} bytes"
+        assert ck == 3 * 16 * 32 * 4 < plain, (
+            f"with checkpointing autograd keeps {ck} bytes of activations (plain: {plain}); expected exactly the 3 block "
+            f"inputs, {3 * 16 * 32 * 4} bytes: checkpoint each block on its own (one checkpoint around the whole chain "
+            f"keeps only the first input, and its backward recomputes every block at once)"
         )
+
+    def test_checkpointed_forward_trains_the_blocks_when_the_input_needs_no_grad(self):
+        ex = lab.exercise(4)
+        mods = blocks(2, 16)
+        ref = copy.deepcopy(mods)
+        x = torch.randn(4, 16)  # a batch of data: no requires_grad
+        out = ex.checkpointed_forward(mods, x)
+        assert out.requires_grad, (
+            "checkpointed_forward(blocks, x) with an input that does not require grad returned an output with no autograd "
+            "graph, so the blocks' parameters get no gradient: the reentrant checkpoint (use_reentrant=True) does that; "
+            "use use_reentrant=False"
+        )
+        out.sum().backward()
+        h = x
+        for b in ref:
+            h = b(h)
+        h.sum().backward()
+        for (name, p), q in zip(mods.named_parameters(), ref.parameters()):
+            assert p.grad is not None, (
+                f"after checkpointed_forward(blocks, x).sum().backward() with an input that does not require grad, {name} has "
+                f"no gradient: the reentrant checkpoint (use_reentrant=True) drops the parameters' gradients then; use "
+                f"use_reentrant=False"
+            )
+            close(p.grad, q.grad, f"gradient of {name} with checkpointing, input without requires_grad")
 
     def test_accumulated_gradients_equal_the_full_batch_gradient(self):
         ex = lab.exercise(4)
@@ -447,6 +693,22 @@ class TestMemory:
         assert set(got) == {n for n, _ in model.named_parameters()}, f"accumulated_gradients returned keys {sorted(got)}"
         for name, p in ref.named_parameters():
             close(got[name], p.grad, f"accumulated gradient of {name} over micro-batches of 5 (23 samples) differs from the full-batch gradient")
+
+    def test_accumulated_gradients_skip_frozen_parameters_and_any_micro_batch_size(self):
+        ex = lab.exercise(4)
+        model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))
+        model[0].requires_grad_(False)
+        x, y = torch.randn(10, 4), torch.randn(10, 3)
+        ref = copy.deepcopy(model)
+        F.mse_loss(ref(x), y).backward()
+        for micro in (1, 3, 10, 64):
+            got = ex.accumulated_gradients(model, F.mse_loss, x, y, micro_batch=micro)
+            assert set(got) == {"2.weight", "2.bias"}, (
+                f"accumulated_gradients with model[0] frozen returned keys {sorted(got)}; expected only the parameters that require grad"
+            )
+            for name, p in ref.named_parameters():
+                if p.requires_grad:
+                    close(got[name], p.grad, f"accumulated gradient of {name} with micro_batch={micro} (10 samples) differs from the full-batch gradient")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,8 +749,11 @@ class TestCompile:
     def test_clip_and_squash_has_no_graph_break_and_same_values(self):
         ex = lab.exercise(5)
         ref = lab.reference(5).clip_and_squash_with_break
-        for x in [torch.randn(50) * 5, torch.rand(50) * 0.5, torch.tensor([1.0, -0.3]), torch.tensor([-3.0])]:
-            close(ex.clip_and_squash(x), ref(x), f"clip_and_squash({x.tolist()[:4]}...) differs from the eager version")
+        for x in [torch.randn(50) * 5, torch.rand(50) * 0.5, torch.tensor([1.0, -0.3]), torch.tensor([-3.0]), torch.zeros(5),
+                  torch.randn(4, 6, dtype=torch.float64) * 3]:
+            got = ex.clip_and_squash(x)
+            assert got.shape == x.shape and got.dtype == x.dtype, f"clip_and_squash of a {x.dtype} {tuple(x.shape)} tensor returned {got.dtype} {tuple(got.shape)}"
+            close(got, ref(x), f"clip_and_squash({x.flatten().tolist()[:4]}...) differs from the eager version (all zeros must stay 0, not NaN)")
         torch._dynamo.reset()
         explained = torch._dynamo.explain(ex.clip_and_squash)(torch.randn(16))
         assert explained.graph_break_count == 0, (
@@ -509,11 +774,90 @@ class TestCompile:
         res = ex.compile_benchmark(model, (x,), backend=recording_backend, warmup=1, repeat=3)
         assert len(graphs) >= 1, "compile_benchmark never called the backend: torch.compile(fn, backend=backend) was not used"
         assert set(res) >= {"compile_s", "eager_s", "compiled_s", "speedup", "max_abs_diff"}, f"compile_benchmark returned keys {sorted(res)}"
+        kinds = {k: type(v).__name__ for k, v in res.items()}
+        assert all(isinstance(v, float) for v in res.values()), f"compile_benchmark must return Python floats; got types {kinds}"
         assert res["compile_s"] > res["compiled_s"] > 0 and res["eager_s"] > 0, (
             f"compile_s {res['compile_s']}, compiled_s {res['compiled_s']}, eager_s {res['eager_s']}: the first (compiling) call must take longer than a steady one"
         )
         assert math.isclose(res["speedup"], res["eager_s"] / res["compiled_s"], rel_tol=1e-9), f"speedup {res['speedup']} is not eager_s / compiled_s"
         assert res["max_abs_diff"] == 0.0, f"the recording backend runs the very same graph; max_abs_diff should be 0, got {res['max_abs_diff']}"
+
+    def test_compile_benchmark_starts_from_a_clean_cache(self):
+        ex = lab.exercise(5)
+        graphs = []
+
+        def recording_backend(gm, example_inputs):
+            graphs.append(gm)
+            return gm.forward
+
+        def fn(t):
+            return torch.sin(t) * 2 + 1
+
+        x = torch.randn(8)
+        torch.compile(fn, backend=recording_backend)(x)  # compiled once before: Dynamo caches it
+        before = len(graphs)
+        res = ex.compile_benchmark(fn, (x,), backend=recording_backend, warmup=1, repeat=2)
+        assert len(graphs) > before, (
+            "fn had been compiled before compile_benchmark ran, and compile_benchmark did not compile it again: without "
+            "torch._dynamo.reset() the cached code is reused and compile_s times an ordinary call"
+        )
+        assert res["max_abs_diff"] == 0.0, f"max_abs_diff {res['max_abs_diff']} for a backend that runs the same graph; expected 0"
+
+    def test_compile_benchmark_times_the_compiling_call_and_medians_on_a_scripted_clock(self, monkeypatch):
+        ex = lab.exercise(5)
+        clock = FakeClock()
+        # The fake clock moves only when work "happens": compiling (inside the backend) takes 100 s.
+        # Eager calls take 1 s, but the first two 1000 s (lazy initialisation, what warm-up calls absorb)
+        # and every 4th 50 s. Compiled calls take 0.5 s, but the first three 20 s (the compiling call and
+        # its warm-ups) and every 4th 20 s. With warmup=2 and repeat=5 the medians are exactly 1 and
+        # 0.5 s; a mean is pulled up by the slow calls, and timing without the warm-up gives 50 and 20.
+        state = {"compiled": False, "eager_calls": 0, "compiled_calls": 0}
+
+        @torch._dynamo.disable
+        def tick() -> None:
+            if state["compiled"]:
+                state["compiled"] = False
+                state["compiled_calls"] += 1
+                k = state["compiled_calls"]
+                clock.advance(20.0 if k <= 3 or k % 4 == 0 else 0.5)
+            else:
+                state["eager_calls"] += 1
+                k = state["eager_calls"]
+                clock.advance(1000.0 if k <= 2 else 50.0 if k % 4 == 0 else 1.0)
+
+        def fn(t):
+            y = torch.sin(t) + 1
+            tick()
+            return y
+
+        def slow_backend(gm, example_inputs):  # also off by 0.25 in its outputs, so max_abs_diff is known
+            clock.advance(100.0)
+
+            def run(*args):
+                state["compiled"] = True
+                out = gm.forward(*args)
+                return type(out)(o + 0.25 for o in out) if isinstance(out, (tuple, list)) else out + 0.25
+
+            return run
+
+        x = torch.randn(8)
+        clock.install(monkeypatch, ex)
+        res = ex.compile_benchmark(fn, (x,), backend=slow_backend, warmup=2, repeat=5)
+        assert res["eager_s"] == 1.0 and res["compiled_s"] == 0.5, (
+            f"on a scripted clock (eager calls 1 s, compiled calls 0.5 s; the first calls slow, as before a warm-up, and one "
+            f"call in 4 slow) compile_benchmark reported eager_s {res['eager_s']} and compiled_s {res['compiled_s']}; expected "
+            f"the medians 1.0 and 0.5 of repeat=5 timed calls each, made after warmup=2 untimed calls (a mean gives about "
+            f"10.8 and 8.3; timing without the warm-up calls gives 50 and 20)"
+        )
+        assert res["speedup"] == 2.0, f"speedup {res['speedup']}; expected eager_s / compiled_s = 2.0"
+        assert math.isclose(res["max_abs_diff"], 0.25, abs_tol=1e-6), (
+            f"the scripted backend's outputs are eager's + 0.25; max_abs_diff came back as {res['max_abs_diff']}: it must be "
+            f"max |compiled output - eager output|"
+        )
+        assert 100.0 <= res["compile_s"] <= 121.0, (
+            f"compile_s came back as {res['compile_s']} s; compiling takes 100 s on this scripted clock and happens inside "
+            f"the first call of the compiled function (torch.compile itself is lazy), so compile_s must time that first call"
+        )
 
     @pytest.mark.slow
     @pytest.mark.timeout(120)  # the first Inductor compile on a CPU takes 10-25 s (a C++ compiler runs)

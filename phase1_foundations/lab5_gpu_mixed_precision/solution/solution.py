@@ -28,7 +28,7 @@ except ImportError:  # run with a Python that lacks the editable install: use th
     sys.path.insert(0, str(LAB_DIR.parent.parent))
 
 from shared.devices import describe_machine, get_device, seed_everything  # noqa: E402
-from shared.report import output_dir, section, table  # noqa: E402
+from shared.report import output_dir, run_part, run_target, section, table, whose  # noqa: E402
 from shared.timing import benchmark, format_seconds, gflops  # noqa: E402
 
 from exercise1_devices import host_to_device_bandwidth, to_device, tree_nbytes  # noqa: E402
@@ -71,7 +71,6 @@ def cpu_facts() -> dict[str, object]:
 
 
 def demo_machine() -> float:
-    section("Machine and this CPU's estimated FP32 peak")
     facts = cpu_facts()
     cores = torch.get_num_threads()  # the cores the matmuls below may use (one per thread)
     simd = simd_bits_from_flags(facts["flags"])  # type: ignore[arg-type]
@@ -89,7 +88,6 @@ def demo_machine() -> float:
 
 
 def demo_formats() -> None:
-    section("Floating-point formats (torch.finfo, and float_format from the bit layout)")
     rows = []
     for name, dtype, (e, m) in [("float32", torch.float32, (8, 23)), ("float16", torch.float16, (5, 10)),
                                 ("bfloat16", torch.bfloat16, (8, 7)), ("float8_e5m2", torch.float8_e5m2, (5, 2))]:
@@ -99,10 +97,13 @@ def demo_formats() -> None:
                     [("max", info.max), ("smallest_normal", info.smallest_normal), ("eps", info.eps)])
         rows.append([name, info.bits, e, m, f"{info.max:.4g}", f"{info.smallest_normal:.4g}",
                      f"{mine['smallest_subnormal']:.4g}", f"{info.eps:.4g}", "yes" if agree else "NO"])
-    table(["format", "bits", "exp", "mantissa", "max", "smallest normal", "smallest subnormal", "eps", "float_format agrees"], rows)
+    table(["format", "bits", "exp", "mantissa", "max", "smallest normal", "smallest subnormal", "eps",
+           f"float_format ({whose()}) agrees"], rows)
     print("  tf32 (Ampere+ tensor-core matmul input): 8 exponent bits and 10 mantissa bits, so float32's range")
     print(f"  with float16's eps: float_format(8, 10) -> max {float_format(8, 10)['max']:.4g}, eps {float_format(8, 10)['eps']:.4g}")
 
+
+def demo_float_examples() -> None:
     print("\nWORKED EXAMPLE (b): range and precision, float16 versus bfloat16")
     for label, value in [("70000.0 (past float16's max)", 70000.0), ("1e-8 (a small gradient)", 1e-8),
                          ("1 + 2^-8 = 1.00390625", 1 + 2**-8), ("257.0", 257.0)]:
@@ -114,10 +115,9 @@ def demo_formats() -> None:
 
 
 def demo_devices(device: torch.device) -> None:
-    section("Exercise 1: devices and transfers")
     batch = {"x": torch.randn(64, 3, 32, 32), "y": torch.randint(0, 10, (64,)), "meta": [("ids", torch.arange(64))]}
     moved = to_device(batch, device)
-    print(f"to_device(batch, {device}): x on {moved['x'].device}, meta[0] = ('ids', tensor on {moved['meta'][0][1].device}); "
+    print(f"to_device(batch, {device}) ({whose()}): x on {moved['x'].device}, meta[0] = ('ids', tensor on {moved['meta'][0][1].device}); "
           f"tree_nbytes = {tree_nbytes(batch)} bytes")
     rows = []
     for nbytes in (1 << 20, 64 << 20):
@@ -133,11 +133,14 @@ def demo_devices(device: torch.device) -> None:
         print("  (no CUDA device: pinned versus pageable host-to-device copies are measured only with a GPU)")
 
 
-def demo_benchmark(peak: float, device: torch.device) -> tuple[list[int], list[float], float]:
-    section("Exercise 2: matmul GFLOP/s against the estimated peak, and the roofline")
-    copy_bw = host_to_device_bandwidth(64 << 20, "cpu", pinned=False, repeat=5)["gb_per_s"] * 1e9 * 2
+def measure_copy_bandwidth() -> float:
+    """Memory bandwidth for the roofline: a 64 MiB host copy reads and writes each byte."""
+    return host_to_device_bandwidth(64 << 20, "cpu", pinned=False, repeat=5)["gb_per_s"] * 1e9 * 2
+
+
+def demo_benchmark(peak: float, copy_bw: float, device: torch.device) -> tuple[list[int], list[float]]:
     print(f"memory bandwidth for the roofline: a 64 MiB copy reads and writes each byte: {copy_bw / 1e9:.2f} GB/s "
-          f"(measured) -> ridge point {peak / copy_bw:.1f} FLOP/byte")
+          f"(measured, {whose()} host_to_device_bandwidth) -> ridge point {peak / copy_bw:.1f} FLOP/byte")
     sizes, rates, rows = [64, 128, 256, 512, 1024], [], []
     for n in sizes:
         a, b = torch.randn(n, n), torch.randn(n, n)
@@ -163,18 +166,17 @@ def demo_benchmark(peak: float, device: torch.device) -> tuple[list[int], list[f
         f = matmul_flops(4096, 4096, 4096)
         print(f"\nCUDA 4096^3 matmul: fp32 {gflops(f, t32):.0f} GFLOP/s, autocast fp16 {gflops(f, t16):.0f} GFLOP/s, "
               f"speed-up {t32 / t16:.2f}x (TF32 allowed: {torch.backends.cuda.matmul.allow_tf32})")
-    return sizes, rates, copy_bw
+    return sizes, rates
 
 
-def demo_mixed_precision(device: torch.device) -> None:
-    section("Exercise 3: autocast training and dynamic loss scaling")
+def demo_autocast_training() -> None:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(256, 16, generator=g)
     y = torch.sin(x[:, :1]) + 0.1 * x[:, 1:2]
     torch.manual_seed(0)
     base = nn.Sequential(nn.Linear(16, 64), nn.GELU(), nn.Linear(64, 1))
     rows = []
-    for label, amp in [("float32", False), (f"autocast {autocast_dtype('cpu')}", True)]:
+    for label, amp in [("float32", False), (f"autocast {autocast_dtype('cpu')} ({whose()})", True)]:
         model = copy.deepcopy(base)
         opt = torch.optim.Adam(model.parameters(), lr=1e-2)
         for step in range(150):
@@ -189,11 +191,12 @@ def demo_mixed_precision(device: torch.device) -> None:
         rows.append([label, f"{loss:.5f}", str(next(model.parameters()).dtype)])
     table(["CPU training, 150 Adam steps", "final train MSE", "weights"], rows)
 
-    print("\nWORKED EXAMPLE (c): DynamicLossScaler vs torch.amp.GradScaler('cpu'), init_scale 8, growth_interval 2")
+
+def demo_loss_scaler() -> None:
     pattern = [None, None, None, "inf", None, "nan", "inf", None, None, None]
     settings = dict(init_scale=8.0, growth_factor=2.0, backoff_factor=0.5, growth_interval=2)
     out = {}
-    for name, make in [("DynamicLossScaler", lambda: DynamicLossScaler(**settings)),
+    for name, make in [(f"DynamicLossScaler ({whose()})", lambda: DynamicLossScaler(**settings)),
                        ("GradScaler", lambda: torch.amp.GradScaler("cpu", **settings))]:
         w = nn.Parameter(torch.ones(2))
         opt = torch.optim.SGD([w], lr=0.1)
@@ -208,9 +211,12 @@ def demo_mixed_precision(device: torch.device) -> None:
             scaler.update()
             seq.append(f"{scaler.get_scale():g}{'' if not torch.equal(before, w.detach()) else '(skip)'}")
         out[name] = seq
+    print("\nWORKED EXAMPLE (c): DynamicLossScaler vs torch.amp.GradScaler('cpu'), init_scale 8, growth_interval 2")
     table(["scale after update(), step"] + [str(i) for i in range(len(pattern))],
           [["overflow"] + [b or "-" for b in pattern]] + [[k] + v for k, v in out.items()])
 
+
+def demo_cuda_autocast_speed(device: torch.device) -> None:
     if device.type == "cuda":
         model = nn.Sequential(nn.Linear(4096, 4096), nn.GELU(), nn.Linear(4096, 4096)).to(device)
         xb, yb = torch.randn(512, 4096, device=device), torch.randn(512, 4096, device=device)
@@ -228,8 +234,7 @@ def demo_mixed_precision(device: torch.device) -> None:
               f"{format_seconds(t16)}, speed-up {t32 / t16:.2f}x")
 
 
-def demo_memory(device: torch.device) -> None:
-    section("Exercise 4: memory of training")
+def demo_memory_breakdown() -> None:
     torch.manual_seed(0)
     widths, batch = [512, 1024, 1024, 10], 64
     layers: list[nn.Module] = []
@@ -244,7 +249,7 @@ def demo_memory(device: torch.device) -> None:
     opt.step()
     mb = memory_breakdown(model, opt)
     n = sum(p.numel() for p in params)
-    print(f"MLP {widths}, batch {batch}, fp32, Adam: {n:,} parameters")
+    print(f"MLP {widths}, batch {batch}, fp32, Adam: {n:,} parameters (counted by {whose()} memory_breakdown and saved_tensor_bytes)")
     table(["what", "bytes", "MiB", "formula"], [
         ["parameters", mb["params"], mib(mb["params"]), "4 N"],
         ["gradients", mb["grads"], mib(mb["grads"]), "4 N"],
@@ -253,6 +258,8 @@ def demo_memory(device: torch.device) -> None:
         ["total", mb["total"] + act, mib(mb["total"] + act), "16 N + activations"],
     ])
 
+
+def demo_checkpointing() -> None:
     torch.manual_seed(0)
     blocks = nn.ModuleList(nn.Sequential(nn.Linear(256, 1024), nn.GELU(), nn.Linear(1024, 256), nn.Tanh()) for _ in range(4))
     xb = torch.randn(128, 256, requires_grad=True)
@@ -270,18 +277,22 @@ def demo_memory(device: torch.device) -> None:
     print("\nWORKED EXAMPLE (d): activation checkpointing, 4 blocks of Linear(256, 1024) GELU Linear(1024, 256) Tanh, batch 128")
     table(["", "saved activations", "forward + backward"], [
         ["plain", mib(plain_bytes), format_seconds(t_plain)],
-        ["checkpointed per block", mib(ck_bytes), format_seconds(t_ck)],
+        [f"checkpointed per block ({whose()})", mib(ck_bytes), format_seconds(t_ck)],
     ])
     print(f"  saving {100 * (1 - ck_bytes / plain_bytes):.1f}% of activation memory for {t_ck / t_plain:.2f}x the time")
 
+
+def demo_accumulation() -> None:
     model2 = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 4))
     xa, ya = torch.randn(100, 16), torch.randn(100, 4)
     acc = accumulated_gradients(model2, F.mse_loss, xa, ya, micro_batch=32)
     model2.zero_grad()
     F.mse_loss(model2(xa), ya).backward()
     worst = max((acc[k] - p.grad).abs().max().item() for k, p in model2.named_parameters())
-    print(f"gradient accumulation, 100 samples as 32+32+32+4 vs one batch: max |difference| {worst:.1e}")
+    print(f"gradient accumulation ({whose()}), 100 samples as 32+32+32+4 vs one batch: max |difference| {worst:.1e}")
 
+
+def demo_cuda_memory(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
         big = nn.Sequential(nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 4096)).to(device)
@@ -292,13 +303,14 @@ def demo_memory(device: torch.device) -> None:
               f"{mib(torch.cuda.memory_reserved())}, peak allocated {mib(torch.cuda.max_memory_allocated())}")
 
 
-def demo_compile(device: torch.device) -> None:
-    section("Exercise 5: torch.compile")
+def demo_graph_breaks() -> None:
     x = torch.randn(1024)
-    print(f"graph breaks: clip_and_squash_with_break {count_graph_breaks(clip_and_squash_with_break, x)}, "
-          f"clip_and_squash {count_graph_breaks(clip_and_squash, x)}; same values: "
+    print(f"graph breaks ({whose()} count_graph_breaks): clip_and_squash_with_break {count_graph_breaks(clip_and_squash_with_break, x)}, "
+          f"clip_and_squash ({whose()}) {count_graph_breaks(clip_and_squash, x)}; same values: "
           f"{torch.allclose(clip_and_squash(x * 5), clip_and_squash_with_break(x * 5))}")
 
+
+def demo_compile_benchmark(device: torch.device) -> None:
     def gelu_mlp_tail(t: torch.Tensor) -> torch.Tensor:  # a chain of elementwise ops Inductor fuses into one loop
         return (0.5 * t * (1.0 + torch.tanh(0.7978845608 * (t + 0.044715 * t * t * t)))) * 1.5 + 0.25
 
@@ -307,13 +319,14 @@ def demo_compile(device: torch.device) -> None:
 
     with inductor_config.patch(compile_threads=1):
         res = compile_benchmark(gelu_mlp_tail, args, warmup=2, repeat=10)
-    print("tanh-GELU written as 10 elementwise ops on a (256, 1024) tensor, Inductor vs eager:")
+    print(f"tanh-GELU written as 10 elementwise ops on a (256, 1024) tensor, Inductor vs eager ({whose()} compile_benchmark):")
     table(["first call (compiles)", "eager median", "compiled median", "speed-up", "max |difference|"], [
         [format_seconds(res["compile_s"]), format_seconds(res["eager_s"]), format_seconds(res["compiled_s"]),
          f"{res['speedup']:.2f}x", f"{res['max_abs_diff']:.1e}"]])
 
 
-def save_plot(sizes: list[int], rates: list[float], peak: float, bandwidth: float) -> None:
+def save_plot(measured: tuple[list[int], list[float]], peak: float, bandwidth: float) -> None:
+    sizes, rates = measured
     import matplotlib
 
     matplotlib.use("Agg")
@@ -346,14 +359,38 @@ def main() -> None:
     start = time.perf_counter()
     device = get_device()
     print(f"Lab 1.5 devices and mixed precision | {describe_machine()} | device: {device}")
-    peak = demo_machine()
-    demo_formats()
-    demo_devices(device)
-    sizes, rates, bandwidth = demo_benchmark(peak, device)
-    demo_mixed_precision(device)
-    demo_memory(device)
-    demo_compile(device)
-    save_plot(sizes, rates, peak, bandwidth)
+    folder = "exercises/" if run_target() == "exercises" else "solution/"
+    print(f"code that runs: {whose()} (the exercise files of {folder})")
+
+    section("Machine and this CPU's estimated FP32 peak")
+    peak = run_part(demo_machine)
+
+    section("Floating-point formats (torch.finfo, and float_format from the bit layout)")
+    run_part(demo_formats)
+    demo_float_examples()
+
+    section("Exercise 1: devices and transfers")
+    run_part(demo_devices, device)
+
+    section("Exercise 2: matmul GFLOP/s against the estimated peak, and the roofline")
+    bandwidth = run_part(measure_copy_bandwidth)
+    measured = run_part(demo_benchmark, peak, bandwidth, device)
+
+    section("Exercise 3: autocast training and dynamic loss scaling")
+    run_part(demo_autocast_training)
+    run_part(demo_loss_scaler)
+    run_part(demo_cuda_autocast_speed, device)
+
+    section("Exercise 4: memory of training")
+    run_part(demo_memory_breakdown)
+    run_part(demo_checkpointing)
+    run_part(demo_accumulation)
+    demo_cuda_memory(device)
+
+    section("Exercise 5: torch.compile")
+    run_part(demo_graph_breaks)
+    run_part(demo_compile_benchmark, device)
+    run_part(save_plot, measured, peak, bandwidth)
     print(f"done in {time.perf_counter() - start:.1f} s")
 
 
