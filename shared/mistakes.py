@@ -89,8 +89,9 @@ def load_mistake(path: Path) -> Mistake:
     parts = path.parts
     if len(parts) < 5 or parts[-5] != "tests" or parts[-3] != "mistakes":
         raise MistakeError(f"{path}: mistakes live under tests/<phase>/mistakes/<lab>/<name>.py")
-    root = path.parents[4]
     lab = f"{parts[-4]}/{parts[-2]}"
+    # A set kept outside the repository (``--dir``) has the same layout and grades this repository's lab.
+    root = path.parents[4] if (path.parents[4] / lab).is_dir() else REPO_ROOT
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     why = (ast.get_docstring(tree) or "").strip().splitlines()
     if not why or not why[0].strip():
@@ -112,8 +113,9 @@ def load_mistake(path: Path) -> Mistake:
     return Mistake(path, root, lab, file, by_name[file], why[0].strip(), pairs)
 
 
-def lab_mistakes(lab: LabInfo) -> list[Mistake]:
-    folder = mistakes_dir(lab)
+def lab_mistakes(lab: LabInfo, base: Path | None = None) -> list[Mistake]:
+    """The lab's known mistakes; with ``base``, those of a set kept elsewhere in the same layout."""
+    folder = mistakes_dir(lab) if base is None else Path(base) / "tests" / lab.rel.split("/")[0] / "mistakes" / lab.name
     return [load_mistake(p) for p in sorted(folder.glob("*.py"))] if folder.is_dir() else []
 
 
@@ -263,11 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mistakes and why each is wrong; grade nothing")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="grade only the mistakes with this name (the file name without .py); repeatable")
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="grade a set of mistakes kept outside the repository, laid out as DIR/tests/<phase>/mistakes/<lab>/")
     parser.add_argument("--no-fork", action="store_true", help="grade each mistake in a new interpreter (slower)")
     args = parser.parse_args(argv)
     labs = [resolve_lab(n) for n in args.labs] if args.labs else all_labs()
     try:
-        mistakes = [m for lab in labs for m in lab_mistakes(lab)]
+        mistakes = [m for lab in labs for m in lab_mistakes(lab, args.dir)]
     except (MistakeError, SyntaxError, ValueError) as err:
         print(f"check-mistakes: {err}", file=sys.stderr)
         return 1
@@ -292,11 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"           {'the learner sees' if v.status == 'caught' else 'problem'}: {v.message}")
         if v.status != "caught":
             problems.append(v)
-    few = [] if args.only else [lab for lab in labs if lab.test_file.is_file() and len(lab_mistakes(lab)) < 6]
+    few = [] if args.only or args.dir else [lab for lab in labs if lab.test_file.is_file() and len(lab_mistakes(lab)) < 6]
     for lab in few:
         print(f"TOO FEW  {lab.short:<5} {lab.rel}: {len(lab_mistakes(lab))} known mistakes in "
               f"{mistakes_dir(lab).relative_to(REPO_ROOT)}/; at least 6 expected, one per exercise or more")
-    uncovered = [] if args.only else [(lab, n) for lab in labs if lab.test_file.is_file()
+    uncovered = [] if args.only or args.dir else [(lab, n) for lab in labs if lab.test_file.is_file()
                  for n in lab.exercise_files("solution") if n not in {m.exercise for m in lab_mistakes(lab)}]
     for lab, n in uncovered:
         print(f"TOO FEW  {lab.short:<5} exercise {n} has no known mistake")
