@@ -25,6 +25,10 @@ NO_LIBRARY_CONV = (
     "torch.convolution",
     "torch.nn.Conv2d.forward",
     "torch.nn.Conv2d._conv_forward",
+    # The operators behind every Python path (torch.ops.aten.conv2d, torch.conv2d, modules): the attribute
+    # traps above do not see a call made through torch.ops.
+    "aten.convolution",
+    "aten._convolution",
 )
 WHY_CONV = "Exercise 1 asks you to build the convolution from F.unfold and a matrix product"
 
@@ -81,11 +85,30 @@ class TestConvolution:
             if d * (k - 1) + 1 > size + 2 * p:
                 continue
             expected = F.conv2d(torch.zeros(1, 1, size, 1), torch.zeros(1, 1, k, 1), stride=(s, 1), padding=(p, 0), dilation=(d, 1)).shape[2]
-            got = ex.conv_output_size(size, k, s, p, d)
+            try:
+                got = ex.conv_output_size(size, k, s, p, d)
+            except ValueError as err:
+                raise AssertionError(
+                    f"conv_output_size({size}, kernel_size={k}, stride={s}, padding={p}, dilation={d}) raised ValueError ({err}); "
+                    f"the kernel fits (it spans {d * (k - 1) + 1} of {size + 2 * p} padded pixels) and F.conv2d produces {expected}"
+                ) from None
             assert got == expected, (
                 f"conv_output_size({size}, kernel_size={k}, stride={s}, padding={p}, dilation={d}) returned {got}; "
                 f"F.conv2d produces {expected}"
             )
+
+    def test_conv_output_size_of_a_kernel_that_exactly_fills_the_input_is_one(self):
+        ex = lab.exercise(1)
+        for args in [(5, 5, 1, 0, 1), (3, 5, 2, 1, 1), (5, 3, 1, 0, 2), (1, 1, 3, 0, 1)]:
+            size, k, s, p, d = args
+            try:
+                got = ex.conv_output_size(*args)
+            except ValueError as err:
+                raise AssertionError(
+                    f"conv_output_size{args} raised ValueError ({err}); a kernel spanning exactly the {size + 2 * p} padded "
+                    "pixels fits once: the output has length 1 (the check must be span > padded, not >=)"
+                ) from None
+            assert got == 1, f"conv_output_size{args} returned {got}; the dilated kernel exactly fills the padded input, so 1"
 
     def test_conv_output_size_rejects_a_kernel_that_does_not_fit(self):
         ex = lab.exercise(1)
@@ -142,6 +165,66 @@ class TestConvolution:
             got = ex.conv2d(x, weight, padding=1)
         close(got, expected, "conv2d on a permuted (non-contiguous) float32 input differs from F.conv2d", atol=1e-5, rtol=1e-5)
 
+    def test_conv2d_on_a_non_contiguous_weight_and_input(self):
+        ex = lab.exercise(1)
+        g = torch.Generator().manual_seed(4)
+        cases = [  # (groups, stride, padding, dilation)
+            (1, 1, 1, 1),
+            (2, (2, 1), (0, 1), (1, 2)),
+        ]
+        for groups, stride, padding, dilation in cases:
+            # weight (6, 4 // groups, 3, 3) as a transpose of a (4 // groups, 6, 3, 3) tensor; x a strided slice.
+            weight = torch.randn(4 // groups, 6, 3, 3, generator=g, dtype=torch.float64).transpose(0, 1).requires_grad_(True)
+            x = torch.randn(2, 4, 9, 20, generator=g, dtype=torch.float64)[..., ::2].requires_grad_(True)
+            bias = torch.randn(6, generator=g, dtype=torch.float64, requires_grad=True)
+            kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+            what = (f"conv2d(x (2, 4, 9, 10) a strided slice, weight (6, {4 // groups}, 3, 3) a transpose (both non-contiguous), "
+                    f"stride={stride}, padding={padding}, dilation={dilation}, groups={groups})")
+            expected = F.conv2d(x, weight, bias, **kw)
+            upstream = torch.randn(expected.shape, generator=g, dtype=torch.float64)
+            expected_grads = torch.autograd.grad(expected, (x, weight, bias), upstream)
+            try:
+                with forbid(*NO_LIBRARY_CONV, why=WHY_CONV):
+                    got = ex.conv2d(x, weight, bias, **kw)
+                    got_grads = torch.autograd.grad(got, (x, weight, bias), upstream)
+            except RuntimeError as err:
+                raise AssertionError(
+                    f"{what} raised RuntimeError where F.conv2d works: {str(err).splitlines()[0]}. "
+                    "A .view of a non-contiguous tensor fails; use .reshape (or .contiguous() first)"
+                ) from None
+            close(got, expected, f"{what} differs from F.conv2d")
+            for name, a, b in zip(("x", "weight", "bias"), got_grads, expected_grads):
+                close(a, b, f"{what}: the gradient with respect to {name} differs from F.conv2d's")
+
+    def test_conv2d_rejects_a_weight_whose_channels_do_not_match_groups(self):
+        ex = lab.exercise(1)
+        bad = [  # (x channels, weight shape, groups, what is wrong)
+            (4, (8, 3, 3, 3), 1, "C_in is 4 but weight.shape[1] * groups is 3"),
+            (4, (8, 1, 3, 3), 2, "C_in is 4 but weight.shape[1] * groups is 2"),
+            (4, (6, 1, 3, 3), 4, "C_out = 6 is not divisible by groups = 4"),
+            (6, (6, 2, 3, 3), 2, "C_in is 6 but weight.shape[1] * groups is 4"),
+        ]
+        for c_in, wshape, groups, why in bad:
+            x = torch.randn(1, c_in, 6, 6)
+            weight = torch.randn(*wshape)
+            try:
+                with forbid(*NO_LIBRARY_CONV, why=WHY_CONV):
+                    out = ex.conv2d(x, weight, groups=groups)
+            except ValueError:
+                continue
+            except NotImplementedError:
+                raise
+            except Exception as err:  # noqa: BLE001 - any other failure is the wrong one
+                raise AssertionError(
+                    f"conv2d(x with {c_in} channels, weight {wshape}, groups={groups}) raised {type(err).__name__} "
+                    f"({str(err).splitlines()[0][:120]}); expected a ValueError saying the shapes do not fit ({why}): "
+                    "check the channel counts against groups before unfolding"
+                ) from None
+            raise AssertionError(
+                f"conv2d(x with {c_in} channels, weight {wshape}, groups={groups}) returned shape {tuple(out.shape)}; "
+                f"expected ValueError ({why})"
+            )
+
     def test_conv2d_gradients_match_f_conv2d(self):
         ex = lab.exercise(1)
         for case in CONV_CASES:
@@ -182,6 +265,13 @@ def _manual_basic(block, x):
     return block.act(out)
 
 
+class _Boom(nn.Module):
+    """A layer whose forward always raises: for the "even on an error" contracts."""
+
+    def forward(self, x):
+        raise RuntimeError("boom: this test's model raises in its forward pass")
+
+
 def _randomise_bn(model):
     g = torch.Generator().manual_seed(3)
     for m in model.modules():
@@ -208,6 +298,24 @@ class TestArchitectures:
                 "LeNet.conv1 must be a 5x5 nn.Conv2d with padding 2"
             )
 
+    def test_lenet_forward_is_conv_act_max_pool_twice_then_fc_act_fc(self):
+        ex = lab.exercise(2)
+        model = ex.LeNet(1, 10, 12, 20).double()
+        x = torch.randn(3, 1, 12, 12, dtype=torch.float64)
+        h = F.max_pool2d(F.relu(model.conv1(x)), 2)
+        h = F.max_pool2d(F.relu(model.conv2(h)), 2)
+        expected = model.fc2(F.relu(model.fc1(h.flatten(1))))
+        got = model(x)
+        a = F.avg_pool2d(F.relu(model.conv2(F.avg_pool2d(F.relu(model.conv1(x)), 2))), 2)
+        if torch.allclose(got, model.fc2(F.relu(model.fc1(a.flatten(1))))):
+            diagnosis = "yours average-pools: use max pooling (nn.MaxPool2d(2))"
+        elif torch.allclose(got, model.fc2(model.fc1(h.flatten(1)))):
+            diagnosis = "yours has no activation between fc1 and fc2, so the two layers collapse into one linear map"
+        else:
+            diagnosis = "max pooling after each conv's activation, and the activation between fc1 and fc2"
+        close(got, expected, "LeNet(1, 10, 12, 20).forward should compute fc2(act(fc1(flatten(maxpool(act(conv2("
+              f"maxpool(act(conv1(x)))))))))): {diagnosis}")
+
     def test_basic_block_shapes_and_shortcut_kind(self):
         ex = lab.exercise(2)
         for c_in, c_out, stride, projection in [(8, 8, 1, False), (8, 16, 1, True), (8, 8, 2, True), (4, 12, 2, True)]:
@@ -224,6 +332,9 @@ class TestArchitectures:
             else:
                 assert isinstance(block.shortcut, nn.Identity), f"BasicBlock({c_in}, {c_out}, stride=1).shortcut should be nn.Identity(); got {block.shortcut!r}"
             assert block.conv1.bias is None and block.conv2.bias is None, "the block's convolutions must have no bias (BatchNorm follows them)"
+            assert block.conv1.stride == (stride, stride) and block.conv2.stride == (1, 1), (
+                f"BasicBlock({c_in}, {c_out}, stride={stride}): conv1 has stride {block.conv1.stride} and conv2 {block.conv2.stride}; "
+                f"only the first 3x3 convolution strides ({stride}), the second has stride 1")
         assert ex.BasicBlock(8, 16, 2, skip=False).shortcut is None, "BasicBlock(..., skip=False).shortcut should be None"
 
     def test_basic_block_forward_order_with_and_without_skip(self):
@@ -280,6 +391,17 @@ class TestArchitectures:
         assert all(b.shortcut is None for b in plain.modules() if isinstance(b, ex.BasicBlock)), "skip=False must reach every block"
         assert not any(isinstance(m, nn.ReLU) for m in plain.modules()), "activation=nn.SiLU must be used everywhere, the stem included"
 
+    def test_small_resnet_forward_is_stem_stages_global_average_pool_fc(self):
+        ex = lab.exercise(2)
+        model = ex.SmallResNet(2, 5, (4, 8)).double()
+        _randomise_bn(model)
+        model.eval()
+        x = torch.randn(3, 2, 8, 8, dtype=torch.float64)
+        features = model.stages(model.stem(x))
+        expected = model.fc(features.mean((2, 3)))
+        close(model(x), expected, "SmallResNet.forward should be fc(mean over height and width of stages(stem(x))): "
+              "global *average* pooling, then the linear layer")
+
     def test_count_parameters_total_and_trainable(self):
         ex = lab.exercise(2)
         shared_layer = nn.Linear(4, 4)
@@ -312,6 +434,41 @@ class TestArchitectures:
             assert got == expected, f"count_flops({name}, {shape}) returned {got}; FlopCounterMode counts {expected}"
             hooks = sum(len(m._forward_hooks) for m in model.modules())
             assert hooks == 0, f"count_flops left {hooks} forward hooks on the model; remove them"
+
+    def test_count_flops_leaves_the_model_as_it_found_it(self):
+        ex = lab.exercise(2)
+        ref = lab.reference(2)
+        model = ref.SmallResNet(1, 10, (8, 16))
+        _randomise_bn(model)
+        model.train()
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        ex.count_flops(model, (2, 1, 8, 8))
+        modes = {name or "the model": m.training for name, m in model.named_modules()}
+        left = [name for name, training in modes.items() if not training]
+        assert not left, (f"count_flops left {left[:3]} in eval mode; the model was in train mode: "
+                          "restore the mode it was in (model.train(was_training)), in a finally block")
+        changed = [k for k, v in model.state_dict().items() if not torch.equal(v, before[k])]
+        assert not changed, (f"count_flops changed {changed[:3]}: counting must not update BatchNorm statistics; "
+                             "run the forward pass in eval mode, under torch.no_grad()")
+        model.eval()
+        ex.count_flops(model, (1, 1, 8, 8))
+        assert not model.training, "count_flops put a model that was in eval mode back in train mode"
+
+    def test_count_flops_removes_its_hooks_when_the_forward_raises(self):
+        ex = lab.exercise(2)
+        model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), _Boom())
+        model.train()
+        try:
+            ex.count_flops(model, (1, 1, 6, 6))
+        except RuntimeError as err:
+            if "boom" not in str(err):
+                raise
+        else:
+            raise AssertionError("count_flops on a model whose forward raises RuntimeError returned normally; let the error through")
+        hooks = sum(len(m._forward_hooks) for m in model.modules())
+        assert hooks == 0, (f"count_flops left {hooks} forward hooks on the model when its forward raised; "
+                            "remove them in a finally block")
+        assert model.training, "count_flops left the model in eval mode when its forward raised; restore the mode in a finally block"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,6 +509,13 @@ class TestTraining:
         a = ex.random_shift(x, 1, generator=torch.Generator().manual_seed(7))
         b = ex.random_shift(x, 1, generator=torch.Generator().manual_seed(7))
         assert torch.equal(a, b), "random_shift with two generators seeded alike gave different results: draw from `generator`"
+        wide = torch.rand(6, 8, 5, 3)
+        y = wide.permute(0, 3, 1, 2)[:, ::2]  # (6, 2, 8, 5), non-contiguous
+        kept = y.clone()
+        got = ex.random_shift(y, 2, generator=torch.Generator().manual_seed(3))
+        want = ex.random_shift(y.contiguous(), 2, generator=torch.Generator().manual_seed(3))
+        assert torch.equal(y, kept), "random_shift modified its input; it must return a new tensor"
+        assert torch.equal(got, want), "random_shift on a non-contiguous (permuted, sliced) input differs from the same call on a contiguous copy"
 
     def test_confusion_matrix_matches_sklearn(self):
         from sklearn.metrics import confusion_matrix as sk_confusion
@@ -363,8 +527,14 @@ class TestTraining:
             preds = torch.randint(0, c, (n,), generator=g)
             got = ex.confusion_matrix(preds, targets, c)
             expected = torch.as_tensor(sk_confusion(targets.numpy(), preds.numpy(), labels=list(range(c))), dtype=torch.int64)
-            assert got.dtype == torch.int64 and torch.equal(got, expected), (
-                f"confusion_matrix(preds, targets, {c}) on {n} samples:\n{got}\nsklearn (rows true, columns predicted):\n{expected}"
+            if got.dtype == torch.int64 and torch.equal(got, expected):
+                continue
+            hint = ("it is the transpose: rows must be the true class, columns the predicted one"
+                    if tuple(got.shape) == tuple(expected.shape) and torch.equal(got.to(torch.int64), expected.T)
+                    else f"dtype {got.dtype} (expected torch.int64), shape {tuple(got.shape)}")
+            raise AssertionError(
+                f"confusion_matrix(preds, targets, {c}) on {n} samples differs from sklearn.metrics.confusion_matrix(targets, preds): "
+                f"{hint}\nyours:\n{got}\nsklearn (rows true, columns predicted):\n{expected}"
             )
 
     def test_predict_and_accuracy_use_eval_mode_and_restore_it(self):
@@ -379,9 +549,156 @@ class TestTraining:
         got = ex.predict(model, x, batch_size=3)
         assert torch.equal(got, expected), f"predict(model, x, batch_size=3) gave {got.tolist()}; the model in eval mode predicts {expected.tolist()}"
         assert model.training, "predict must put the model back in train mode when it found it there"
+        try:
+            empty = ex.predict(model, x[:0])
+        except (RuntimeError, ValueError, IndexError) as err:
+            raise AssertionError(f"predict on 0 images raised {type(err).__name__} ({err}); it should return an empty (0,) int64 tensor "
+                                 "(torch.cat of an empty list fails: handle N = 0)") from None
+        assert tuple(empty.shape) == (0,) and empty.dtype == torch.int64, (
+            f"predict on 0 images returned shape {tuple(empty.shape)} dtype {empty.dtype}; expected an empty (0,) int64 tensor")
         acc = ex.accuracy(model, x, y)
         want = (expected == y).float().mean().item()
+        assert isinstance(acc, float), f"accuracy returned a {type(acc).__name__} ({acc!r}); it must return a Python float (.item())"
         assert abs(acc - want) < 1e-9, f"accuracy gave {acc}; expected {want}"
+
+    def test_predict_restores_train_mode_when_the_model_raises(self):
+        ex = lab.exercise(3)
+        model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), _Boom())
+        model.train()
+        try:
+            ex.predict(model, torch.randn(4, 1, 6, 6))
+        except RuntimeError as err:
+            if "boom" not in str(err):
+                raise
+        else:
+            raise AssertionError("predict on a model whose forward raises RuntimeError returned normally; let the error through")
+        assert model.training, ("predict left the model in eval mode when its forward raised; restore the mode it found "
+                                "in a finally block")
+
+    def test_train_classifier_shuffles_afresh_every_epoch_in_train_mode(self):
+        ex = lab.exercise(3)
+        x = torch.arange(10, dtype=torch.float32).view(10, 1, 1, 1).expand(10, 1, 2, 2).contiguous()  # image i is all i
+        y = torch.arange(10) % 3
+
+        def run(seed):
+            torch.manual_seed(0)
+            model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+            model.eval()  # handed over in eval mode: train_classifier must switch to train mode
+            seen, modes = [], []
+
+            def record(module, inputs):
+                seen.append(inputs[0][:, 0, 0, 0].round().long().tolist())
+                modes.append(module.training)
+
+            model.register_forward_pre_hook(record)
+            ex.train_classifier(model, x, y, epochs=3, batch_size=4, max_shift=0, seed=seed)
+            return seen, modes
+
+        seen, modes = run(0)
+        assert all(modes), "train_classifier ran forward passes with the model in eval mode; call model.train() before training"
+        sizes = [len(b) for b in seen]
+        assert sizes == [4, 4, 2] * 3, (f"train_classifier(10 images, batch_size=4, epochs=3) made batches of sizes {sizes}; "
+                                        "expected [4, 4, 2] per epoch (the last, incomplete batch kept)")
+        epochs = [sum(seen[3 * e:3 * e + 3], []) for e in range(3)]
+        for e, order in enumerate(epochs):
+            assert sorted(order) == list(range(10)), f"epoch {e} visited images {order}; every image exactly once per epoch"
+        assert len({tuple(o) for o in epochs}) == 3, (
+            f"the three epochs visited the images in the orders {epochs}; expected a fresh shuffle every epoch "
+            "(one generator seeded once, before the first epoch, not re-seeded each epoch)")
+        again, _ = run(0)
+        assert again == seen, "two runs with the same seed visited the images in different orders; shuffle with a generator seeded with `seed`"
+        other, _ = run(1)
+        assert other != seen, "seed=0 and seed=1 visited the images in the same order; the shuffle must come from `seed`"
+
+    def test_train_classifier_steps_adamw_and_one_cycle_once_per_batch(self, monkeypatch):
+        ex = lab.exercise(3)
+        x, y = torch.randn(40, 1, 2, 2), torch.randint(0, 3, (40,))
+        epochs, batch, lr, wd = 3, 16, 2e-3, 0.05
+        dummy = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.AdamW([dummy], lr=lr)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * 3)
+        expected = []
+        for _ in range(epochs * 3):
+            expected.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        seen = []
+        adam_step = torch.optim.Adam.step
+
+        def spy(self, *args, **kwargs):
+            seen.append((self.param_groups[0]["lr"], self.param_groups[0]["weight_decay"]))
+            return adam_step(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.optim.AdamW, "step", spy)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+        ex.train_classifier(model, x, y, epochs=epochs, batch_size=batch, lr=lr, weight_decay=wd, max_shift=0)
+        assert seen, ("train_classifier made no torch.optim.AdamW step: the docstring asks for AdamW(lr, weight_decay) "
+                      "(decoupled weight decay), stepped once per batch")
+        assert len(seen) == epochs * 3, (f"train_classifier(40 images, batch_size=16, epochs=3) made {len(seen)} torch.optim.AdamW "
+                                         "steps; expected 9, one per batch (3 batches per epoch, the last one incomplete)")
+        assert all(w == wd for _, w in seen), f"AdamW ran with weight_decay {seen[0][1]}; train_classifier was given {wd}"
+        lrs = [a for a, _ in seen]
+        close(lrs, expected, "the learning rate at each optimizer step does not follow OneCycleLR(max_lr=lr, total_steps=epochs * "
+              f"batches per epoch) stepped once per batch: got {[f'{a:.2e}' for a in lrs]}, "
+              f"expected {[f'{a:.2e}' for a in expected]}", rtol=1e-9, atol=0)
+
+    def test_train_classifier_epoch_loss_is_the_mean_over_samples(self):
+        ex = lab.exercise(3)
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+        with torch.no_grad():
+            model[1].weight.mul_(5.0)
+        x, y = torch.randn(33, 1, 2, 2), torch.randint(0, 3, (33,))
+        with torch.no_grad():
+            expected = F.cross_entropy(model(x), y).item()
+        # lr=0: the model never changes, so every epoch's loss is the mean cross-entropy over the 33 images.
+        history = ex.train_classifier(model, x, y, epochs=2, batch_size=16, lr=0.0, weight_decay=0.0, max_shift=0)
+        assert len(history) == 2, f"train_classifier(epochs=2) returned {len(history)} losses"
+        for e, h in enumerate(history):
+            assert abs(h - expected) < 1e-5 * max(1.0, expected), (
+                f"epoch {e} loss is {h:.6f}; with lr=0 the model is fixed and the mean cross-entropy over the 33 images is "
+                f"{expected:.6f}: weigh each batch's loss by its size (batches of 16, 16, 1), do not average the batches")
+
+    def test_train_classifier_zeroes_the_gradients_before_every_backward(self):
+        import copy
+
+        ex = lab.exercise(3)
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+        oracle = copy.deepcopy(model)
+        x, y = torch.randn(20, 1, 2, 2), torch.randint(0, 3, (20,))
+        x[:, 0, 0, 0] = torch.arange(20, dtype=torch.float32)  # the first pixel tells which image it is
+        batches, grads = [], []
+        model.register_forward_pre_hook(lambda m, inputs: batches.append(inputs[0][:, 0, 0, 0].round().long()))
+        # lr=0: the model never changes, so each step's gradient is that of its own batch's mean loss.
+        ex.train_classifier(model, x, y, epochs=2, batch_size=8, lr=0.0, weight_decay=0.0, max_shift=0,
+                            after_step=lambda m: grads.append(None if m[1].weight.grad is None else m[1].weight.grad.detach().clone()))
+        assert len(grads) == len(batches) == 6, f"expected 6 steps (2 epochs of batches 8, 8, 4); saw {len(batches)} forward passes and {len(grads)} steps"
+        for step, (idx, got) in enumerate(zip(batches, grads)):
+            if got is None or not bool(got.any()):
+                continue  # zeroed right after the step: fine too
+            (want,) = torch.autograd.grad(F.cross_entropy(oracle(x[idx]), y[idx]), oracle[1].weight)
+            close(got, want, f"at step {step} the weight's .grad is not the gradient of that batch's mean cross-entropy: "
+                  "zero the gradients before every backward (optimizer.zero_grad()), or they add up over the batches",
+                  rtol=1e-5, atol=1e-6)
+
+    def test_train_classifier_augments_every_batch_with_random_shift(self):
+        ex = lab.exercise(3)
+        x = torch.rand(12, 1, 5, 5) + 0.1  # no zeros inside: a shift is identifiable
+        y = torch.arange(12) % 3
+        seen = []
+        model = nn.Sequential(nn.Flatten(), nn.Linear(25, 3))
+        model.register_forward_pre_hook(lambda m, inputs: seen.extend(inputs[0].detach().clone()))
+        ex.train_classifier(model, x, y, epochs=3, batch_size=5, max_shift=1, seed=0)
+        assert len(seen) == 36, f"train_classifier(12 images, epochs=3) ran the model on {len(seen)} images; expected 36"
+        shifts = []
+        for img in seen:
+            found = [(i, dy, dx) for i in range(12) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if torch.equal(img, _shifted(x[i], dy, dx))]
+            assert found, "train_classifier fed the model an image that is no training image shifted by at most max_shift=1"
+            shifts.append(found[0][1:])
+        moved = sum(s != (0, 0) for s in shifts)
+        assert moved >= 12, (f"with max_shift=1 only {moved} of the 36 training images seen were shifted; "
+                             "apply random_shift(xb, max_shift, generator) to every training batch")
 
     @pytest.mark.timeout(60)
     def test_train_classifier_learns_digits_from_a_small_subset(self):
@@ -456,6 +773,37 @@ class TestSurgery:
         expected = F.silu(new[3](torch.tanh(F.silu(new[2][0](F.silu(new[0](x)))))))
         close(new(x), expected, "the swapped model does not compute SiLU where ReLU was")
 
+    def test_swap_activation_builds_a_fresh_module_per_replacement(self):
+        ex = lab.exercise(4)
+        model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Sequential(nn.Linear(4, 4), nn.ReLU()), nn.ReLU())
+        new, n = ex.swap_activation(model, nn.ReLU, nn.PReLU)
+        prelus = [m for m in new.modules() if isinstance(m, nn.PReLU)]
+        assert n == 3 and len(prelus) == 3, (f"swap_activation(ReLU -> PReLU) reported {n} replacements and the copy holds "
+                                             f"{len(prelus)} distinct PReLU modules; expected 3 and 3")
+        assert len({id(m.weight) for m in prelus}) == 3, (
+            "swap_activation put one module in several places: call new() once per replacement, so that "
+            "modules with parameters (PReLU) or state do not end up shared")
+
+    def test_magnitude_prune_with_tied_magnitudes_prunes_exactly_round_amount_total(self):
+        ex = lab.exercise(4)
+        g = torch.Generator().manual_seed(5)
+        model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(12, 3))
+        with torch.no_grad():
+            for m in (model[0], model[2]):
+                m.weight.copy_(torch.randint(-3, 4, m.weight.shape, generator=g).float())  # many equal |w|
+        total = 18 + 36
+        for amount in (0.35, 0.5, 0.9):
+            k = round(amount * total)
+            new, masks = ex.magnitude_prune(model, amount)
+            pruned = sum(int((~m).sum()) for m in masks.values())
+            assert pruned == k, (f"magnitude_prune(amount={amount}) on {total} weights with many tied magnitudes pruned {pruned}; "
+                                 f"expected exactly round({amount} * {total}) = {k} (a threshold prunes every tie; pick an exact count)")
+            kept = torch.cat([model[int(n)].weight.detach().abs()[masks[n]] for n in masks])
+            gone = torch.cat([model[int(n)].weight.detach().abs()[~masks[n]] for n in masks])
+            assert float(gone.max()) <= float(kept.min()), (
+                f"magnitude_prune(amount={amount}) pruned a weight of magnitude {float(gone.max())} while keeping one of "
+                f"{float(kept.min())}; prune the smallest |w| globally")
+
     def test_magnitude_prune_matches_torch_global_unstructured(self):
         import copy
 
@@ -488,6 +836,31 @@ class TestSurgery:
                 if not name.endswith("weight") or "bn" in name:
                     assert torch.equal(p, original[name]), f"magnitude_prune changed {name}; only conv and linear weights are pruned"
             assert all(not m._forward_pre_hooks for m in new.modules()), "the pruned copy carries forward pre-hooks; return plain tensors"
+
+    def test_apply_masks_zeroes_the_existing_parameters_in_place(self):
+        ex = lab.exercise(4)
+        model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4, 2))
+        masks = {"0": torch.rand(3, 2, 3, 3) > 0.3, "3": torch.rand(2, 12) > 0.5}
+        params = {name: dict(model.named_modules())[name].weight for name in masks}
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        ex.apply_masks_(model, masks)
+        for name, p in params.items():
+            assert dict(model.named_modules())[name].weight is p, (
+                f"apply_masks_ replaced {name}.weight by a new tensor; zero the existing Parameter in place (an optimizer "
+                "created before holds the old one, and would train weights the mask removed)")
+            assert bool((p[~masks[name]] == 0).all()), f"apply_masks_ left non-zero weights where the mask of {name!r} is False"
+        assert opt.param_groups[0]["params"][0] is params["0"]
+
+    def test_sparsity_counts_only_exact_zeros(self):
+        ex = lab.exercise(4)
+        model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 2))
+        with torch.no_grad():
+            model[0].weight.copy_(torch.tensor([0.0, 1e-30, -1e-9, 1e-7, 0.5, 0.0, 2.0, -3.0, 1.0] * 2).view(2, 1, 3, 3))
+            model[2].weight.fill_(1e-12)
+            model[2].weight[0, :4] = 0.0
+        got = ex.sparsity(model)
+        assert got == 8 / 34, (f"sparsity gave {got}; 8 of the 34 conv/linear weights are exactly 0.0 (tiny values "
+                               "like 1e-30 or 1e-12 are not zero: compare with == 0, not a tolerance)")
 
     def test_apply_masks_and_sparsity(self):
         ex = lab.exercise(4)
@@ -559,9 +932,11 @@ class TestTransfer:
         model.eval()
         with torch.no_grad():
             expected = model(x)
+        model.fc.requires_grad_(False)  # frozen before: freeze_backbone must make the head trainable
         n = ex.freeze_backbone(model)
         head = sum(p.numel() for p in model.fc.parameters())
-        assert n == head, f"freeze_backbone returned {n} trainable parameters; the head has {head}"
+        assert n == head, (f"freeze_backbone returned {n} trainable parameters; the head has {head} (the head's parameters "
+                           "must end with requires_grad=True, even when they were frozen before the call)")
         wrong = [name for name, p in model.named_parameters() if p.requires_grad != name.startswith("fc.")]
         assert not wrong, f"after freeze_backbone these parameters have the wrong requires_grad: {wrong[:4]}"
         left = [name for name, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
@@ -582,6 +957,49 @@ class TestTransfer:
         changed = [k for k, v in model.named_parameters() if not torch.equal(v, params[k])]
         assert changed and all(k.startswith("fc.") for k in changed), f"a training step changed {changed}; only fc.* should change"
 
+    def test_freeze_backbone_keeps_each_batchnorms_own_eps(self):
+        from torchvision.ops import FrozenBatchNorm2d
+
+        ex = lab.exercise(5)
+        model = lab.reference(2).SmallResNet(1, 10, (8, 16)).double()
+        _randomise_bn(model)
+        eps = {}
+        for i, (name, m) in enumerate((n, m) for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)):
+            m.eps = (1e-1, 1e-3)[i % 2]
+            m.running_var.mul_(0.01)  # small variances: eps matters
+            eps[name] = m.eps
+        x = torch.randn(4, 1, 8, 8, dtype=torch.float64)
+        model.eval()
+        with torch.no_grad():
+            expected = model(x)
+        ex.freeze_backbone(model)
+        modules = dict(model.named_modules())
+        wrong = {name: getattr(modules.get(name), "eps", None) for name, e in eps.items()
+                 if not isinstance(modules.get(name), FrozenBatchNorm2d) or modules[name].eps != e}
+        assert not wrong, (f"after freeze_backbone these layers do not carry their BatchNorm's eps ({dict(list(eps.items())[:2])}, ...): "
+                           f"{dict(list(wrong.items())[:3])}; pass eps=bn.eps to FrozenBatchNorm2d")
+        model.train()
+        with torch.no_grad():
+            got = model(x)
+        close(got, expected, "after freeze_backbone on BatchNorms with eps 0.1 and 0.001, the model must compute what it "
+              "computed in eval mode before", rtol=1e-9, atol=1e-9)
+
+    def test_grad_cam_removes_its_hook_and_restores_the_mode_when_the_model_raises(self):
+        ex = lab.exercise(5)
+        conv = nn.Conv2d(1, 2, 3)
+        model = nn.Sequential(conv, nn.BatchNorm2d(2), _Boom())
+        model.train()
+        try:
+            ex.grad_cam(model, conv, torch.randn(2, 1, 6, 6), torch.tensor([0, 1]))
+        except RuntimeError as err:
+            if "boom" not in str(err):
+                raise
+        else:
+            raise AssertionError("grad_cam on a model whose forward raises RuntimeError returned normally; let the error through")
+        assert not conv._forward_hooks and not conv._backward_hooks, (
+            "grad_cam left its hook on the layer when the model's forward raised; remove it in a finally block")
+        assert model.training, "grad_cam left the model in eval mode when its forward raised; restore the mode in a finally block"
+
     def test_grad_cam_matches_the_definition(self):
         ex = lab.exercise(5)
         model = lab.reference(2).SmallResNet(3, 4, (8, 16)).double()
@@ -593,6 +1011,10 @@ class TestTransfer:
         model.train()
         got = ex.grad_cam(model, layer, x, target)
         assert tuple(got.shape) == (5, 12, 12), f"grad_cam returned shape {tuple(got.shape)}; expected (5, 12, 12), the input's size"
+        maxima = got.detach().amax((1, 2))
+        assert float(got.min()) >= 0.0 and torch.allclose(maxima, torch.ones(5, dtype=maxima.dtype)), (
+            f"every Grad-CAM map must lie in [0, 1] with maximum 1 (divide each map by its own maximum, not the batch's); "
+            f"the maxima per image were {[round(float(m), 4) for m in maxima]}")
         close(got, expected, "grad_cam differs from ReLU(sum_k mean(dy_c/dA_k) A_k), upsampled bilinearly and divided by its max")
         assert not got.requires_grad, "grad_cam must return a detached tensor"
         assert model.training, "grad_cam must restore the model's train mode"

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_convolution.py by `make stubs` [fingerprint 26942b5643b0]
+# Exercise stub generated from solution/exercise1_convolution.py by `make stubs` [fingerprint bc611741a1b2]
 """Exercise 1: convolution by hand. im2col (unfold) turns a convolution into one matrix product.
 
 A 2-D convolution slides a (C_in/groups, kH, kW) filter over the input; every output pixel is a dot
@@ -66,6 +66,8 @@ def conv2d(
     stride, padding, dilation: an int or an (h, w) pair; padding is zeros on both sides.
     Returns (N, C_out, H_out, W_out) with H_out, W_out as in :func:`conv_output_size`.
     Differentiable with respect to x, weight and bias through autograd (no custom backward).
+    Works on non-contiguous x and weight (a transposed weight, a sliced input), as ``F.conv2d`` does.
+    Raises ValueError when ``C_in != weight.shape[1] * groups`` or C_out is not divisible by groups.
     Must not call ``F.conv2d``, ``torch.conv2d`` or ``nn.Conv2d``: build it from ``F.unfold``
     and a matrix product.
     """

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_architectures.py by `make stubs` [fingerprint edee287c14e1]
+# Exercise stub generated from solution/exercise2_architectures.py by `make stubs` [fingerprint 194639428805]
 """Exercise 2: CNN architectures. LeNet, ResNet basic and bottleneck blocks, a small ResNet, costs.
 
 LeNet (LeCun et al. 1998) is convolution, pooling, convolution, pooling, then fully connected
@@ -122,6 +122,8 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     2 FLOPs per multiply-accumulate, biases, BatchNorm, activations and pooling ignored: the
     convention of ``torch.utils.flop_counter.FlopCounterMode``, whose total this must equal.
     ``input_shape`` includes the batch dimension, e.g. (1, 3, 32, 32).
+    Leaves the model as it found it, even when its forward pass raises: the same train/eval mode,
+    unchanged parameters and buffers (counting must not update BatchNorm statistics), no hooks.
     """
     # TODO: count what actually runs: one forward pass on zeros, with forward hooks on every Conv2d
     # TODO: and Linear; each hook sees its module and output. How many multiply-accumulates does one

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_surgery.py by `make stubs` [fingerprint 35741d9d3125]
+# Exercise stub generated from solution/exercise4_surgery.py by `make stubs` [fingerprint 3c2a5b2533a7]
 """Exercise 4: architecture surgery. Remove skip connections, swap activations, prune by magnitude.
 
 An ablation changes one thing and measures what it cost. Here the changes are made to a trained
@@ -68,7 +68,8 @@ def apply_masks_(model: nn.Module, masks: dict[str, torch.Tensor]) -> None:
     """Zero, in place, every weight whose mask entry is False (call after each fine-tuning step).
 
     ``masks`` as returned by :func:`magnitude_prune`; its keys are names from ``model.named_modules()``.
-    Must not be recorded by autograd.
+    Must not be recorded by autograd, and keeps every weight the same ``nn.Parameter`` object (an
+    optimizer created before the call must go on training the masked tensors).
     """
     # TODO: find each masked module by its qualified name and zero its pruned weights in place,
     # TODO: unrecorded by autograd (the weights must stay leaves).

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_transfer.py by `make stubs` [fingerprint 0ad286f44955]
+# Exercise stub generated from solution/exercise5_transfer.py by `make stubs` [fingerprint c4bb6a07ea6e]
 """Exercise 5: transfer learning and interpretation. Freeze, replace the head, Grad-CAM.
 
 A network trained on one task has features (edges, corners, blobs) that another task can reuse.
@@ -54,7 +54,8 @@ def grad_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: Option
         alpha_k = mean over (h, w) of d y_c / d A_k;   cam = ReLU(sum_k alpha_k * A_k)   (N, h, w),
     then bilinearly upsampled to (H, W) (align_corners=False) and divided by each map's maximum, so
     every map lies in [0, 1] with maximum 1 (an all-zero map stays zero). Returns (N, H, W), detached.
-    Runs the model in eval mode, restores its mode, leaves no hooks and no .grad behind.
+    Runs the model in eval mode, restores its mode, leaves no hooks and no .grad behind, even when
+    the model raises.
     """
     # TODO: capture the layer's output A with a forward hook; torch.autograd.grad of the target scores
     # TODO: with respect to A gives d y_c / d A without touching any parameter's .grad (eval mode).

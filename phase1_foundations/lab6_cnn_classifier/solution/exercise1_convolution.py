@@ -77,6 +77,8 @@ def conv2d(
     stride, padding, dilation: an int or an (h, w) pair; padding is zeros on both sides.
     Returns (N, C_out, H_out, W_out) with H_out, W_out as in :func:`conv_output_size`.
     Differentiable with respect to x, weight and bias through autograd (no custom backward).
+    Works on non-contiguous x and weight (a transposed weight, a sliced input), as ``F.conv2d`` does.
+    Raises ValueError when ``C_in != weight.shape[1] * groups`` or C_out is not divisible by groups.
     Must not call ``F.conv2d``, ``torch.conv2d`` or ``nn.Conv2d``: build it from ``F.unfold``
     and a matrix product.
     """

@@ -196,6 +196,8 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     2 FLOPs per multiply-accumulate, biases, BatchNorm, activations and pooling ignored: the
     convention of ``torch.utils.flop_counter.FlopCounterMode``, whose total this must equal.
     ``input_shape`` includes the batch dimension, e.g. (1, 3, 32, 32).
+    Leaves the model as it found it, even when its forward pass raises: the same train/eval mode,
+    unchanged parameters and buffers (counting must not update BatchNorm statistics), no hooks.
     """
     # BEGIN SOLUTION
     # TODO: count what actually runs: one forward pass on zeros, with forward hooks on every Conv2d

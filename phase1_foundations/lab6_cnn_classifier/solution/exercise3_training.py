@@ -60,7 +60,10 @@ def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: in
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Predicted classes (N,) int64 on the CPU for images x: (N, C, H, W), with the model in eval mode.
 
-    Moves each batch to the model's device; restores the model's train/eval mode afterwards.
+    N may be 0: then the result is an empty (0,) int64 tensor.
+
+    Moves each batch to the model's device; restores the model's train/eval mode afterwards, even
+    when the model raises.
     """
     # BEGIN SOLUTION
     # TODO: model.eval() matters: BatchNorm must use its running statistics, not the batch's.
@@ -100,13 +103,16 @@ def train_classifier(
 ) -> list[float]:
     """Train ``model`` in place on images x: (N, C, H, W) with labels y: (N,); return the mean loss per epoch.
 
+    Each epoch's loss is the mean over its samples (each batch's loss weighted by its size).
+
     Cross-entropy, AdamW(lr, weight_decay) with a one-cycle learning-rate schedule over all steps,
     a fresh shuffle every epoch from a generator seeded with ``seed``, ``random_shift(max_shift)`` on
     every training batch (``max_shift=0``: no augmentation), the last incomplete batch kept.
     ``device``: where to train (default: the model's device); x and y are moved batch by batch.
     ``amp``: autocast to float16 with a gradient scaler (default: on exactly when the device is CUDA).
     ``after_step(model)``, if given, runs after every optimizer step (exercise 4 re-applies pruning masks there).
-    Leaves the model in train mode; only parameters with requires_grad are optimised.
+    Trains in train mode (even when the model arrives in eval mode) and leaves it there; only
+    parameters with requires_grad are optimised.
     """
     # BEGIN SOLUTION
     # TODO: the training loop of lab 1.3, with a fresh seeded shuffle each epoch, random_shift on each

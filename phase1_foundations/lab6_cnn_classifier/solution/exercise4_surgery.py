@@ -102,7 +102,8 @@ def apply_masks_(model: nn.Module, masks: dict[str, torch.Tensor]) -> None:
     """Zero, in place, every weight whose mask entry is False (call after each fine-tuning step).
 
     ``masks`` as returned by :func:`magnitude_prune`; its keys are names from ``model.named_modules()``.
-    Must not be recorded by autograd.
+    Must not be recorded by autograd, and keeps every weight the same ``nn.Parameter`` object (an
+    optimizer created before the call must go on training the masked tensors).
     """
     # BEGIN SOLUTION
     # TODO: find each masked module by its qualified name and zero its pruned weights in place,

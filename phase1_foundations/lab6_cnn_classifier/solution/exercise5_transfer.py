@@ -80,7 +80,8 @@ def grad_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, target: Option
         alpha_k = mean over (h, w) of d y_c / d A_k;   cam = ReLU(sum_k alpha_k * A_k)   (N, h, w),
     then bilinearly upsampled to (H, W) (align_corners=False) and divided by each map's maximum, so
     every map lies in [0, 1] with maximum 1 (an all-zero map stays zero). Returns (N, H, W), detached.
-    Runs the model in eval mode, restores its mode, leaves no hooks and no .grad behind.
+    Runs the model in eval mode, restores its mode, leaves no hooks and no .grad behind, even when
+    the model raises.
     """
     # BEGIN SOLUTION
     # TODO: capture the layer's output A with a forward hook; torch.autograd.grad of the target scores
