@@ -191,6 +191,21 @@ class TestTrainingLoop:
             f"evaluate returned {result!r}; expected a dict with a float under 'loss'"
         )
 
+    def test_evaluate_leaves_parameters_and_existing_gradients_alone(self):
+        ex = lab.exercise(1)
+        X, y, model = regression_setup()
+        poison_grads(model, 0.5)  # gradients a caller accumulated before validating
+        params = {name: p.detach().clone() for name, p in model.named_parameters()}
+        grads = {name: p.grad.clone() for name, p in model.named_parameters()}
+        ex.evaluate(model, DataLoader(TensorDataset(X, y), batch_size=32), F.mse_loss)
+        for name, p in model.named_parameters():
+            assert torch.equal(p.detach(), params[name]), f"evaluate changed the parameter {name!r}; it must change none"
+            assert p.grad is not None and torch.equal(p.grad, grads[name]), (
+                f"evaluate changed {name}.grad (it was 0.5 everywhere, now "
+                f"{'None' if p.grad is None else p.grad.flatten()[:3].tolist()}): evaluate must not call zero_grad or "
+                "backward; the caller may still need those gradients"
+            )
+
     def test_evaluate_weights_each_batch_by_its_size_for_loss_and_metrics(self):
         ex = lab.exercise(1)
         X, y = make_spirals(35, n_classes=2, noise=0.1, seed=3)
@@ -284,6 +299,7 @@ RACES = [
     ("SGD", {"lr": 0.05, "momentum": 0.9}),
     ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.05}),
     ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.05}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
     ("RMSprop", {}),
     ("RMSprop", {"lr": 3e-3, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.05, "momentum": 0.8}),
     ("Adam", {}),
@@ -327,14 +343,46 @@ def race(mine_net, mine_opt, ref_net, ref_opt, what: str, hint: str, steps: int 
             for g_mine, g_ref in zip(mine_opt.param_groups, ref_opt.param_groups):
                 g_mine["lr"] = g_ref["lr"] = lr_at(t, g_ref["lr"])
         for net, opt in ((mine_net, mine_opt), (ref_net, ref_opt)):
-            opt.zero_grad()
+            # both kinds of zero_grad: set_to_none=False zeroes the old .grad tensor in place, which wipes
+            # any buffer that is p.grad itself instead of a copy of it
+            opt.zero_grad(set_to_none=t % 2 == 0)
             F.mse_loss(net(X), Y).backward()
+        grads = {name: p.grad.clone() for name, p in mine_net.named_parameters() if p.grad is not None}
         with forbid(*OPTIM_SHORTCUTS, **BY_HAND_OPTIM):
             mine_opt.step()
         ref_opt.step()
+        for name, p in mine_net.named_parameters():
+            if name in grads:
+                assert p.grad is not None and torch.equal(p.grad, grads[name]), (
+                    f"{what}: step {t + 1} changed {name}.grad; an optimizer must never change p.grad (the docstring). "
+                    "Build g + wd * p, g + mu * b, ... as NEW tensors (grad.add(...), not grad.add_(...)), and give "
+                    "the momentum buffer its own copy (torch.clone(g)), not p.grad itself"
+                )
         for (name, p), q in zip(mine_net.named_parameters(), ref_net.parameters()):
             close(p, q, f"{what}: after step {t + 1}, parameter {name!r} differs from torch.optim's. Hint: {hint}",
                   rtol=1e-9, atol=1e-12)
+
+
+def compare_state(mine, ref, what: str) -> None:
+    """The per-parameter state of two optimizers over the same parameters: same names, same values."""
+    mine_state = {i: s for i, s in mine.state_dict()["state"].items() if s}
+    ref_state = {i: s for i, s in ref.state_dict()["state"].items() if s}
+    extra = sorted(set(mine_state) - set(ref_state))
+    assert not extra, (
+        f"{what}: you keep state for parameter(s) {extra} ({ {i: sorted(mine_state[i]) for i in extra} }), where torch.optim "
+        "keeps none (SGD without momentum has no buffer at all)"
+    )
+    for i, state in ref_state.items():
+        got = mine_state.get(i, {})
+        assert set(got) == set(state), (
+            f"{what}: self.state of parameter {i} holds {sorted(got)}; torch.optim's holds {sorted(state)} "
+            "(the same names, so that checkpoints move between the two)"
+        )
+        for key, value in state.items():
+            want = torch.as_tensor(value, dtype=torch.float64)
+            have = torch.as_tensor(got[key], dtype=torch.float64)
+            close(have, want, f"{what}: self.state[p][{key!r}] of parameter {i} differs from torch.optim's"
+                  + (" ('step' counts this parameter's updates)" if key == "step" else ""), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.exercise(2)
@@ -352,6 +400,7 @@ class TestOptimizers:
         assert not mine.state.get(mine_net.unused), (
             f"{describe(name, kwargs)} created state for a parameter that never had a gradient (skip p.grad is None)"
         )
+        compare_state(mine, ref, f"{describe(name, kwargs)} after 50 steps")
 
     @pytest.mark.parametrize("name", list(TORCH_OPTIMIZERS))
     def test_param_groups_keep_their_own_hyperparameters_and_follow_lr_changes(self, name):
@@ -402,6 +451,11 @@ class TestOptimizers:
         ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "nesterov": True}),
         ("RMSprop", {"alpha": -0.9}),
         ("RMSprop", {"eps": -1e-8}),
+        ("RMSprop", {"lr": -1e-3}),
+        ("RMSprop", {"momentum": -0.5}),
+        ("RMSprop", {"weight_decay": -1e-4}),
+        ("Adam", {"eps": -1e-8}),
+        ("Adam", {"weight_decay": -0.1}),
         ("Adam", {"betas": (1.0, 0.999)}),
         ("Adam", {"betas": (0.9, -0.1)}),
         ("Adam", {"lr": -1e-3}),
@@ -588,6 +642,99 @@ class TestSchedules:
                         f"after lr_range_test the optimizer's {key!r} buffer changed: restore optimizer.load_state_dict(a deep copy)"
                     )
 
+    @staticmethod
+    def grouped_finder_setup():
+        """A model with batch-norm buffers and two param groups of different lr, with momentum state."""
+        model, _, batches = TestSchedules.finder_setup()
+        torch.manual_seed(1)
+        model.insert(1, nn.BatchNorm1d(8).double())
+        opt = torch.optim.SGD([{"params": model[0].parameters()}, {"params": model[4].parameters(), "lr": 1e-3}],
+                              lr=0.01, momentum=0.9)
+        model.train()
+        for xb, yb in batches:
+            opt.zero_grad()
+            F.mse_loss(model(xb), yb).backward()
+            opt.step()
+        model.eval()
+        return model, opt, batches
+
+    def test_lr_range_test_sets_the_lr_of_every_param_group(self):
+        ex = lab.exercise(3)
+        model, opt, batches = self.grouped_finder_setup()
+        seen: list[list[float]] = []
+
+        def loss_fn(out, target):
+            seen.append([g["lr"] for g in opt.param_groups])
+            return F.mse_loss(out, target)
+
+        lrs, _ = ex.lr_range_test(model, loss_fn, opt, batches, start_lr=1e-4, end_lr=1e-1, num_steps=12)
+        assert len(seen) == len(lrs) == 12, f"lr_range_test(num_steps=12) computed {len(seen)} losses and returned {len(lrs)} lrs"
+        for i, (group_lrs, lr) in enumerate(zip(seen, lrs)):
+            assert all(math.isclose(g, lr, rel_tol=1e-12) for g in group_lrs), (
+                f"at step {i} of lr_range_test the param groups had lr {group_lrs}; every group must train at lr_i = {lr}"
+            )
+
+    def test_lr_range_test_restores_everything_even_when_training_fails(self):
+        ex = lab.exercise(3)
+        model, opt, batches = self.grouped_finder_setup()
+        model_before = copy.deepcopy(model.state_dict())
+        opt_before = copy.deepcopy(opt.state_dict())
+        calls = []
+
+        def loss_fn(out, target):
+            calls.append(1)
+            if len(calls) == 6:
+                raise RuntimeError("simulated failure in the 6th step (out of memory, a bad batch, Ctrl-C...)")
+            return F.mse_loss(out, target)
+
+        with pytest.raises(RuntimeError, match="simulated failure"):
+            ex.lr_range_test(model, loss_fn, opt, batches, start_lr=1e-3, end_lr=1.0, num_steps=20)
+        for key, value in model.state_dict().items():
+            assert torch.equal(value, model_before[key]), (
+                f"lr_range_test failed at step 6 and left the model's {key!r} changed: restore the model in a "
+                "`finally:` block, so that an error midway still puts everything back (and let the error propagate)"
+            )
+        assert model.training is False, "lr_range_test failed midway and left the model in training mode (restore it in `finally:`)"
+        after = opt.state_dict()
+        assert [g["lr"] for g in after["param_groups"]] == [g["lr"] for g in opt_before["param_groups"]], (
+            f"lr_range_test failed midway and left the optimizer's lrs at {[g['lr'] for g in after['param_groups']]}; "
+            f"they were {[g['lr'] for g in opt_before['param_groups']]} (restore the optimizer in `finally:`)"
+        )
+        for idx, state in opt_before["state"].items():
+            assert torch.equal(after["state"][idx]["momentum_buffer"], state["momentum_buffer"]), (
+                "lr_range_test failed midway and left the optimizer's momentum buffers changed (restore it in `finally:`)"
+            )
+
+    @pytest.mark.parametrize("kwargs", [{"start_lr": 1.0, "end_lr": 0.1}, {"start_lr": 0.0, "end_lr": 1.0},
+                                        {"start_lr": 0.1, "end_lr": 0.1}, {"num_steps": 1}])
+    def test_lr_range_test_rejects_invalid_arguments(self, kwargs):
+        ex = lab.exercise(3)
+        model, opt, batches = self.finder_setup()
+        before = copy.deepcopy(model.state_dict())
+        try:
+            got = ex.lr_range_test(model, F.mse_loss, opt, batches, **kwargs)
+        except ValueError:
+            for key, value in model.state_dict().items():
+                assert torch.equal(value, before[key]), f"lr_range_test({kwargs}) raised ValueError but changed {key!r} first"
+            return
+        pytest.fail(f"lr_range_test(..., {', '.join(f'{k}={v}' for k, v in kwargs.items())}) should raise ValueError "
+                    f"(it needs 0 < start_lr < end_lr and num_steps >= 2), but returned {len(got[0])} steps")
+
+    def test_suggest_lr_takes_the_first_of_equal_slopes_and_skips_infinite_losses(self):
+        ex = lab.exercise(3)
+        lrs = [0.25, 0.5, 1.0, 2.0, 4.0]  # powers of 2: every log-difference is exactly log(2)
+        losses = [1.0, 0.5, 0.5, 0.0, 0.25]  # pairs 0 and 2 fall equally steeply
+        got = ex.suggest_lr(lrs, losses)
+        assert got == 0.25, (
+            f"suggest_lr({lrs}, {losses}) returned {got!r}; the pairs starting at 0.25 and at 1.0 are equally steep and "
+            "the FIRST one wins a tie (replace the best only when a slope is strictly steeper)"
+        )
+        got = ex.suggest_lr([1e-3, 1e-2, 1e-1, 1.0], [INF, 1.0, 0.8, 0.9])
+        assert got == 1e-2, (
+            f"suggest_lr([1e-3, 1e-2, 1e-1, 1], [inf, 1.0, 0.8, 0.9]) returned {got!r}; the drop from inf is not a slope "
+            "(non-finite losses are never part of the steepest pair), so the answer is 1e-2"
+        )
+
     def test_suggest_lr_picks_the_steepest_descent(self):
         ex = lab.exercise(3)
         lrs = [10 ** (-6 + 0.1 * i) for i in range(71)]
@@ -670,7 +817,9 @@ class TestHealthyTraining:
             if q.grad is None:
                 assert p.grad is None, f"{what} gave a gradient to {name!r}, which had none"
                 continue
-            close(p.grad, q.grad, f"{what}: the gradient of {name!r} after clipping differs from torch's")
+            close(p.grad, q.grad, f"{what}: the gradient of {name!r} after clipping differs from torch's (every gradient "
+                  "is multiplied by the SAME factor min(1, max_norm / (total_norm + 1e-6)), with total_norm the norm of "
+                  "all gradients together)")
 
     @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
     def test_clip_grad_norm_on_cuda_matches_torch(self):
@@ -683,6 +832,30 @@ class TestHealthyTraining:
         for (name, p), q in zip(mine.named_parameters(), ref.parameters()):
             if q.grad is not None:
                 close(p.grad, q.grad, f"clip_grad_norm of CUDA gradients: {name!r} differs from torch's")
+
+    def test_clip_grad_norm_divides_by_the_norm_plus_1e_minus_6_as_torch_does(self):
+        ex = lab.exercise(4)
+        g = torch.Generator().manual_seed(2)
+        grads = [torch.randn(shape, generator=g, dtype=torch.float64) * 1e-5 for shape in ((5, 6), (5,), (4, 5), (4,))]
+
+        def params():  # float64 parameters whose gradients have a global norm of about 8e-5
+            ps = nn.ParameterList([nn.Parameter(torch.zeros_like(gr)) for gr in grads])
+            for p, gr in zip(ps, grads):
+                p.grad = gr.clone()
+            return ps
+
+        mine, ref = params(), params()
+        with forbid(*CLIP_SHORTCUTS, **BY_HAND_CLIP):
+            got = ex.clip_grad_norm(mine.parameters(), 1e-6)
+        want = torch.nn.utils.clip_grad_norm_(ref.parameters(), 1e-6)
+        assert 7e-5 < scalar(want) < 9e-5  # the setup itself
+        close(got, want, "clip_grad_norm of float64 gradients with a global norm of about 8e-5 returned the wrong norm",
+              rtol=1e-12, atol=0.0)
+        for (name, p), q in zip(mine.named_parameters(), ref.parameters()):
+            if q.grad is not None:
+                close(p.grad, q.grad, f"clip_grad_norm(max_norm=1e-6) of gradients with a global norm of about 8e-5: "
+                      f"{name!r} differs from torch's. Scale by max_norm / (total_norm + 1e-6), the docstring's formula "
+                      "(the 1e-6 matters when the norm is small)", rtol=1e-9, atol=0.0)
 
     def test_clip_grad_norm_takes_a_single_tensor_and_parameters_without_gradients(self):
         ex = lab.exercise(4)
@@ -708,11 +881,21 @@ class TestHealthyTraining:
     def test_early_stopping(self, values, patience, min_delta, mode, want_stop, best, best_step):
         ex = lab.exercise(4)
         stopper = ex.EarlyStopping(patience=patience, min_delta=min_delta, mode=mode)
+        start = INF if mode == "min" else -INF
+        assert (stopper.best, stopper.best_step, stopper.bad_steps) == (start, -1, 0), (
+            f"a new EarlyStopping(mode={mode!r}) has best={stopper.best}, best_step={stopper.best_step}, bad_steps="
+            f"{stopper.bad_steps}; expected best={start}, best_step=-1, bad_steps=0"
+        )
         got = [stopper.step(v) for v in values]
         what = f"EarlyStopping(patience={patience}, min_delta={min_delta}, mode={mode!r}) fed {values}"
         assert got == want_stop, f"{what}: step() returned {got}; expected {want_stop}"
         assert stopper.best == best and stopper.best_step == best_step, (
             f"{what}: best={stopper.best}, best_step={stopper.best_step}; expected best={best}, best_step={best_step}"
+        )
+        bad = len(values) - 1 - best_step
+        assert stopper.bad_steps == bad, (
+            f"{what}: bad_steps={stopper.bad_steps}; expected {bad}, the calls IN A ROW since the best one "
+            "(an improvement resets the count to 0)"
         )
 
     @pytest.mark.parametrize("kwargs", [{"patience": 0}, {"patience": 2, "min_delta": -0.1}, {"patience": 2, "mode": "lowest"}])
@@ -770,6 +953,24 @@ class TestHealthyTraining:
             f"checkpoint epoch/extra are {ckpt['epoch']!r}/{ckpt['extra']!r}; expected 2/{{'best_val': 0.25}}"
         )
 
+    def test_checkpoint_without_scheduler_or_extra_holds_none_and_an_empty_dict(self, tmp_path):
+        ex = lab.exercise(4)
+        model, opt, sched, _ = tiny_setup(0)
+        path = ex.save_checkpoint(tmp_path / "plain.pt", model, opt, epoch=4)
+        assert isinstance(path, Path) and path == tmp_path / "plain.pt", f"save_checkpoint returned {path!r}; expected the path as a Path"
+        ckpt = torch.load(path, weights_only=True)
+        assert ckpt["scheduler"] is None and ckpt["extra"] == {} and ckpt["epoch"] == 4, (
+            f"save_checkpoint(path, model, optimizer, epoch=4) stored scheduler={ckpt['scheduler']!r}, extra={ckpt['extra']!r}, "
+            f"epoch={ckpt['epoch']!r}; expected None, {{}} (extra or {{}}) and 4"
+        )
+        assert set(ckpt["rng"]) == {"python", "numpy", "torch", "cuda"}, (
+            f"checkpoint['rng'] holds {sorted(ckpt['rng'])}; get_rng_state() returns the keys python, numpy, torch, cuda"
+        )
+        lr_before = sched.get_last_lr()
+        info = ex.load_checkpoint(path, model, opt, sched)  # the file holds no scheduler: leave the one given alone
+        assert info == {"epoch": 4, "extra": {}}, f"load_checkpoint returned {info!r}; expected {{'epoch': 4, 'extra': {{}}}}"
+        assert sched.get_last_lr() == lr_before, "load_checkpoint changed the scheduler although the file holds none"
+
     def test_load_checkpoint_uses_weights_only(self, tmp_path, monkeypatch):
         ex = lab.exercise(4)
         model, opt, sched, _ = tiny_setup(0)
@@ -787,7 +988,69 @@ class TestHealthyTraining:
             f"load_checkpoint called torch.load with {calls}; pass weights_only=True explicitly (a checkpoint "
             "loaded without it may run arbitrary code, and before PyTorch 2.6 that was the default)"
         )
+        calls.clear()
+        spy_args = []
+
+        def spy2(*args, **kwargs):
+            spy_args.append((args, kwargs))
+            return real_load(*args, **kwargs)
+
+        monkeypatch.setattr(torch, "load", spy2)
+        ex.load_checkpoint(path, model, opt, sched, map_location="cpu")
+        passed = [kw.get("map_location", a[1] if len(a) > 1 else None) for a, kw in spy_args]
+        assert passed and all(str(m) == "cpu" for m in passed), (
+            f"load_checkpoint(..., map_location='cpu') called torch.load with map_location {passed}; pass it on, "
+            "or a checkpoint written on a GPU fails to load on a machine without one"
+        )
         assert info.get("epoch") == 1, f"load_checkpoint returned {info!r}; expected 'epoch': 1"
+
+    def test_load_checkpoint_with_restore_rng_false_leaves_the_generators_alone(self, tmp_path):
+        ex = lab.exercise(4)
+        model, opt, sched, _ = tiny_setup(0)
+        path = lab.reference(4).save_checkpoint(tmp_path / "c.pt", model, opt, sched, epoch=1)
+        random.seed(99)
+        np.random.seed(99)
+        torch.manual_seed(99)
+        before = (random.getstate(), np.random.get_state()[1].copy(), torch.get_rng_state())
+        ex.load_checkpoint(path, model, opt, sched, restore_rng=False)
+        after = (random.getstate(), np.random.get_state()[1], torch.get_rng_state())
+        changed = [name for name, a, b in zip(("Python's random", "NumPy's", "torch's"), before, after)
+                   if not (a == b if name == "Python's random" else np.array_equal(np.asarray(a), np.asarray(b)))]
+        assert not changed, (
+            f"load_checkpoint(..., restore_rng=False) changed the state of {', '.join(changed)} generator: restore the "
+            "generators only when restore_rng is True"
+        )
+
+    def test_an_interrupt_mid_write_removes_the_temporary_file(self, tmp_path, monkeypatch):
+        ex = lab.exercise(4)
+        model, opt, sched, _ = tiny_setup(0)
+        path = tmp_path / "run" / "latest.pt"
+        ex.save_checkpoint(path, model, opt, sched, epoch=1)
+        real_save = torch.save
+
+        def interrupted(obj, f, *args, **kwargs):
+            buf = io.BytesIO()
+            real_save(obj, buf, *args, **kwargs)
+            half = buf.getvalue()[: len(buf.getvalue()) // 2]
+            if isinstance(f, (str, os.PathLike)):
+                with open(f, "wb") as out:
+                    out.write(half)
+            else:
+                f.write(half)
+            raise KeyboardInterrupt("simulated Ctrl-C in the middle of torch.save")
+
+        monkeypatch.setattr(torch, "save", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            ex.save_checkpoint(path, model, opt, sched, epoch=2)
+        monkeypatch.setattr(torch, "save", real_save)
+        left = sorted(p.name for p in path.parent.iterdir())
+        assert left == ["latest.pt"], (
+            f"after a Ctrl-C (KeyboardInterrupt) in the middle of save_checkpoint the folder holds {left}; expected only "
+            "['latest.pt']: remove the temporary file on ANY failure (`except BaseException:` or `finally:`; a plain "
+            "`except Exception:` misses KeyboardInterrupt) and re-raise"
+        )
+        info = lab.reference(4).load_checkpoint(path, *tiny_setup(5)[:3], restore_rng=False)
+        assert info["epoch"] == 1, f"after the interrupt latest.pt holds epoch {info['epoch']}; the old checkpoint has epoch 1"
 
     def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(self, tmp_path):
         ex = lab.exercise(4)
@@ -941,6 +1204,11 @@ LOSS_SHORTCUTS = (
     "torch.nn.functional.huber_loss",
     "torch.nn.functional.smooth_l1_loss",
 )
+# the operators behind them too, so that torch.ops.aten.*, torch._C._nn.* or a module cannot walk around the traps
+LOSS_SHORTCUTS += tuple(f"aten.{op}" for op in (
+    "logsumexp", "_log_softmax", "nll_loss_forward", "nll_loss2d_forward", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "softplus", "log_sigmoid_forward", "mse_loss", "huber_loss", "smooth_l1_loss",
+))
 BY_HAND_LOSS = dict(why="Exercise 5 asks you to write the loss (and its log-sum-exp) yourself")
 
 
@@ -988,6 +1256,31 @@ class TestLosses:
             "must give -inf, not NaN (max is -inf there, and -inf - (-inf) is NaN)"
         )
         close(got, want, "logsumexp of rows [0, -inf, 1], [-inf, -inf, -inf], [1000, 1001, 1002]")
+
+    def test_logsumexp_of_a_non_contiguous_view_leaves_its_input_unchanged(self):
+        ex = lab.exercise(5)
+        base = torch.randn(6, 10, dtype=torch.float64) * 300
+        x = base.t()[::2]  # a (5, 6) strided view into base
+        kept = base.clone()
+        with forbid(*LOSS_SHORTCUTS, **BY_HAND_LOSS):
+            got = ex.logsumexp(x, dim=0)
+        assert torch.equal(base, kept), (
+            "logsumexp changed its input (x - max computed in place?): it must leave the caller's tensor as it was"
+        )
+        close(got, torch.logsumexp(x, 0), "logsumexp(x, dim=0) of a non-contiguous view (x = base.t()[::2]) differs from torch's")
+
+    @pytest.mark.parametrize("call", ["huber(a, b, delta=0.0)", "huber(a, b, delta=-1.0)",
+                                      "cross_entropy(z, t, label_smoothing=1.5)", "cross_entropy(z, t, label_smoothing=-0.1)"])
+    def test_losses_reject_invalid_arguments(self, call):
+        ex = lab.exercise(5)
+        a, b = torch.randn(4, 3), torch.randn(4, 3)
+        z, t = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+        try:
+            got = eval("ex." + call, {"ex": ex, "a": a, "b": b, "z": z, "t": t})  # noqa: S307 - a fixed list of calls
+        except ValueError:
+            return
+        pytest.fail(f"{call} should raise ValueError (huber needs delta > 0, cross_entropy label_smoothing in [0, 1]), "
+                    f"but returned {got!r}")
 
     @pytest.mark.parametrize("label_smoothing", [0.0, 0.1, 0.5, 1.0])
     @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
