@@ -1289,7 +1289,13 @@ class TestThroughput:
         data.tofile(path)
         ds = ex.MemmapDataset(path, (32, 32), np.float32)
         _ = ds[5], ds[200]
+        before = dict(vars(ds))
         size = len(pickle.dumps(ds))
+        changed = sorted(k for k in set(before) | set(vars(ds)) if vars(ds).get(k, None) is not before.get(k, None))
+        assert not changed, (
+            f"pickling the MemmapDataset changed the dataset itself (attributes {changed}): __getstate__ must return a "
+            "copy of the attributes without the open memmap and leave self as it was, since it may still be reading"
+        )
         assert size < 4096, (
             f"after reading two items, pickling the MemmapDataset takes {size} bytes (the file has {data.nbytes}): the open "
             "memmap is being pickled, and a spawned worker would receive the whole file. Leave it out of the pickled state"

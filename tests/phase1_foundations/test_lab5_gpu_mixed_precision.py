@@ -345,6 +345,11 @@ class TestBenchmarking:
         assert math.isclose(got, 2 * 2.5e9 * 2 * 16 * 2), f"estimate_peak_flops(2 cores, 2.5 GHz, 512-bit, 2 FMA units) returned {got}; expected 3.2e11"
         got = ex.estimate_peak_flops(cores=1, clock_hz=1e9, simd_bits=256, fma_units_per_core=1, dtype_bits=64)
         assert math.isclose(got, 8e9), f"estimate_peak_flops(1 core, 1 GHz, 256-bit, 1 FMA unit, float64) returned {got}; expected 8e9"
+        got = ex.estimate_peak_flops(cores=1, clock_hz=1e9, simd_bits=64, fma_units_per_core=1, dtype_bits=128)
+        assert math.isclose(got, 2e9), (
+            f"estimate_peak_flops(1 core, 1 GHz, 64-bit registers, 1 FMA unit, 128-bit values) returned {got}; expected 2e9: "
+            "a value wider than the register still takes one lane (at least 1), it does not make the machine do 0 FLOP/s"
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -111,7 +111,8 @@ def estimate_peak_flops(
     cores: int, clock_hz: float, simd_bits: int, fma_units_per_core: int = 2, dtype_bits: int = 32
 ) -> float:
     """Estimated peak FLOP/s of a CPU: every core issuing a fused multiply-add on every FMA unit,
-    every lane of a ``simd_bits``-wide register, every cycle at ``clock_hz``."""
+    every lane of a ``simd_bits``-wide register, every cycle at ``clock_hz``. A value wider than the
+    register (``dtype_bits > simd_bits``) still takes one lane: the estimate never drops to 0."""
     # BEGIN SOLUTION
     # TODO: multiply everything that happens in parallel per cycle: cores, FMA units, and the lanes of
     # TODO: one register (how many dtype_bits values fit in simd_bits, at least 1); an FMA is 2 FLOPs.
