@@ -62,13 +62,13 @@ watch: setup ## regrade YOUR exercises of LAB every time you save one (EX=N: tha
 	@$(PY) -m shared.cli watch "$(LAB)" $(if $(EX),--exercise "$(EX)") $(if $(POLL),--poll)
 
 progress: setup ## exercises you have passed, lab by lab
-	$(PY) -m shared.cli progress
+	@$(PY) -m shared.cli progress
 
 doctor: setup ## check the environment: Python, the torch trio, devices, folders
-	$(PY) -m shared.cli doctor
+	@$(PY) -m shared.cli doctor
 
 labs: setup ## list the labs and their short names
-	$(PY) -m shared.cli labs
+	@$(PY) -m shared.cli labs
 
 clean: ## remove outputs and caches (keeps .venv and data/)
 	find . -name __pycache__ -prune -not -path './.venv/*' -exec rm -rf {} +

@@ -263,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UnknownLabError, BadArgument) as err:
         print(err, file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `make hint ... | head`: the reader left; nothing to report
+        sys.stdout = None  # type: ignore[assignment]
+        return 0
 
 
 if __name__ == "__main__":

@@ -132,9 +132,10 @@ def cmd_hint(lab: LabInfo, exercise: int | None, level: str | None = None) -> in
         state.setdefault(lab.rel, {})[str(exercise)] = show
         _save_state(state)
     print()
-    if show < len(levels):
-        print(f"(`make hint LAB={lab.short} EX={exercise}` again for hint {show + 1}.)")
-    elif seen >= len(levels) and level in (None, ""):
+    after = max(seen, show)  # levels seen once this one is shown
+    if after < len(levels):
+        print(f"(`make hint LAB={lab.short} EX={exercise}` again for hint {after + 1}.)")
+    elif seen >= len(levels):
         print(f"(That was the last hint; LEVEL=k shows an earlier one. The reference is "
               f"{lab.rel}/solution/, and `make test-lab LAB={lab.short} EX={exercise}` shows what still fails.)")
     else:

@@ -10,11 +10,51 @@ and runs the script as ``__main__`` from the lab folder.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import runpy
 import sys
+import types
 
 from shared.labs import UnknownLabError, resolve_lab
+
+
+class _Unimportable(types.ModuleType):
+    """Stands in for a learner's exercise file that does not import: every name it is asked for
+    raises ``NotImplementedError`` when used, so :func:`shared.report.run_part` skips those parts."""
+
+    def __init__(self, name: str, problem: str):
+        super().__init__(name)
+        self._problem = f"exercises/{name}.py does not import: {problem}"
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        problem = self._problem
+
+        def unavailable(*args, **kwargs):
+            raise NotImplementedError(problem)
+
+        unavailable.__name__ = attr
+        return unavailable
+
+
+def _unimportable(lab) -> dict[str, str]:  # noqa: ANN001 - a LabInfo
+    """Exercise modules of ``lab``'s ``exercises/`` that fail to import, with the error in one line."""
+    bad = {}
+    folder = lab.path / "exercises"
+    sys.path.insert(0, str(folder))
+    try:
+        for path in sorted(folder.glob("exercise*_*.py")):
+            try:
+                importlib.import_module(path.stem)
+            except Exception as err:  # noqa: BLE001 - any failure at import is the learner's to fix
+                where = f", line {err.lineno}" if isinstance(err, SyntaxError) and f"line {err.lineno}" not in str(err) else ""
+                bad[path.stem] = f"{type(err).__name__}: {err}{where}"
+                sys.modules.pop(path.stem, None)
+    finally:
+        sys.path.remove(str(folder))
+    return bad
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     script = lab.path / "solution" / "solution.py"
     os.environ["LAB_RUN_TARGET"] = "exercises"
+    for name, problem in _unimportable(lab).items():
+        print(f"--- exercises/{name}.py does not import ({problem}): the parts that use it are skipped; "
+              f"`make test-lab LAB={lab.short}` shows where")
+        sys.modules[name] = _Unimportable(name, problem)
     os.chdir(lab.path)
     sys.path.insert(0, str(lab.path / "exercises"))
     sys.argv = [str(script), *argv[1:]]

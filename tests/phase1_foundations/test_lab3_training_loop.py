@@ -877,7 +877,11 @@ class TestHealthyTraining:
         ([1.0, 0.995, 0.9905, 0.98], 2, 0.01, "min", [False, False, True, False], 0.98, 3),
         ([0.5, 0.6, 0.6, 0.7, 0.65, 0.64], 2, 0.0, "max", [False, False, False, False, False, True], 0.7, 3),
         ([1.0, float("nan"), 0.5, float("nan"), float("nan")], 2, 0.0, "min", [False, False, False, False, True], 0.5, 2),
-    ], ids=["patience-3", "min_delta", "mode-max", "nan-never-improves"])
+        # An equal value is not an improvement (strictly below best - min_delta, or above best + min_delta):
+        ([1.0, 0.9, 0.9, 0.9], 2, 0.0, "min", [False, False, False, True], 0.9, 1),
+        ([0.5, 0.6, 0.6, 0.6], 2, 0.0, "max", [False, False, False, True], 0.6, 1),
+        ([0.5, 1.0, 1.25, 1.5], 2, 0.25, "max", [False, False, False, False], 1.5, 3),  # exact in binary
+    ], ids=["patience-3", "min_delta", "mode-max", "nan-never-improves", "tie-min", "tie-max", "min_delta-max"])
     def test_early_stopping(self, values, patience, min_delta, mode, want_stop, best, best_step):
         ex = lab.exercise(4)
         stopper = ex.EarlyStopping(patience=patience, min_delta=min_delta, mode=mode)

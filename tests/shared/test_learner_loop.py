@@ -228,7 +228,8 @@ def test_hint_shows_one_level_per_call_and_remembers(repo, monkeypatch, capsys):
     assert "Hint 3 of 3" in shown[2] and "return 42" in shown[2]
     assert "Hint 3 of 3" in shown[3] and "That was the last hint" in shown[3]
     assert hints.hints_used(lab) == (3, 3)
-    assert hints.cmd_hint(lab, 1, "1") == 0 and "A nudge." in capsys.readouterr().out
+    again = capsys.readouterr().out if hints.cmd_hint(lab, 1, "1") == 0 else ""
+    assert "A nudge." in again and "again for hint" not in again, "after all levels were seen, LEVEL=1 must not promise hint 2"
     assert hints.cmd_hint(lab, 1, "4") == 2 and "hint levels 1-3" in capsys.readouterr().out
     assert hints.cmd_hint(lab, 2) == 2, "exercise 2 has no hints in this lab"
 
@@ -253,6 +254,11 @@ def test_run_target_exercises_runs_yours_and_skips_what_is_not_written(repo):
     assert "value (yours): 7" in out
     assert "show_pair: skipped, your exercise is not written yet (Exercise 2.1: implement pair)" in out
     assert "use_pair: skipped, it needs the result of a part that was skipped" in out
+    exercise_file(repo, "exercise2_pair.py").write_text("def pair(:\n")
+    code, out, _ = run(repo, "-m", "shared.cli", "run", "1.1", "--target", "exercises")
+    assert code == 0 and "Traceback" not in out, f"a file that does not import skips its parts only:\n{out}"
+    assert "exercises/exercise2_pair.py does not import (SyntaxError" in out and "value (yours): 7" in out, out
+    assert "show_pair: skipped, your exercise is not written yet (exercises/exercise2_pair.py does not import" in out, out
     code, out, _ = run(repo, "-m", "shared.cli", "run", "1.1")
     assert code == 0, out
     assert "value (the reference): 42" in out and "pair (the reference): (1, 2)" in out and "sum of the pair: 3" in out
