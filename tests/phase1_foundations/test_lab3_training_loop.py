@@ -624,22 +624,27 @@ class TestSchedules:
         model_before = copy.deepcopy(model.state_dict())
         opt_before = copy.deepcopy(opt.state_dict())
         ex.lr_range_test(model, F.mse_loss, opt, batches, start_lr=1e-4, end_lr=1.0, num_steps=20)
+        self.assert_restored(model, opt, model_before, opt_before, "after lr_range_test",
+                             "restore the snapshot you took before training (and take it with copy.deepcopy: "
+                             "model.state_dict() holds references to the live tensors)")
+
+    @staticmethod
+    def assert_restored(model, opt, model_before, opt_before, when: str, how: str) -> None:
+        """The model's state and eval mode, and the optimizer's lrs and buffers, are what they were before."""
         for key, value in model.state_dict().items():
-            assert torch.equal(value, model_before[key]), (
-                f"after lr_range_test the model's {key!r} changed. Restore the snapshot you took before training "
-                "(and take it with copy.deepcopy: model.state_dict() holds references to the live tensors)"
-            )
-        assert model.training is False, "the model came in eval() mode and lr_range_test left it in training mode"
+            assert torch.equal(value, model_before[key]), f"{when} the model's {key!r} changed: {how}"
+        assert model.training is False, f"{when} the model, which came in eval() mode, is in training mode: {how}"
         after = opt.state_dict()
         assert [g["lr"] for g in after["param_groups"]] == [g["lr"] for g in opt_before["param_groups"]], (
-            f"after lr_range_test the optimizer's lr is {[g['lr'] for g in after['param_groups']]}; it was "
-            f"{[g['lr'] for g in opt_before['param_groups']]}"
+            f"{when} the optimizer's lrs are {[g['lr'] for g in after['param_groups']]}; they were "
+            f"{[g['lr'] for g in opt_before['param_groups']]}: {how}"
         )
         for idx, state in opt_before["state"].items():
             for key, value in state.items():
                 if isinstance(value, torch.Tensor):
                     assert torch.equal(after["state"][idx][key], value), (
-                        f"after lr_range_test the optimizer's {key!r} buffer changed: restore optimizer.load_state_dict(a deep copy)"
+                        f"{when} the optimizer's {key!r} buffer changed (restore it with optimizer.load_state_dict of a "
+                        f"deep copy): {how}"
                     )
 
     @staticmethod
@@ -689,21 +694,9 @@ class TestSchedules:
 
         with pytest.raises(RuntimeError, match="simulated failure"):
             ex.lr_range_test(model, loss_fn, opt, batches, start_lr=1e-3, end_lr=1.0, num_steps=20)
-        for key, value in model.state_dict().items():
-            assert torch.equal(value, model_before[key]), (
-                f"lr_range_test failed at step 6 and left the model's {key!r} changed: restore the model in a "
-                "`finally:` block, so that an error midway still puts everything back (and let the error propagate)"
-            )
-        assert model.training is False, "lr_range_test failed midway and left the model in training mode (restore it in `finally:`)"
-        after = opt.state_dict()
-        assert [g["lr"] for g in after["param_groups"]] == [g["lr"] for g in opt_before["param_groups"]], (
-            f"lr_range_test failed midway and left the optimizer's lrs at {[g['lr'] for g in after['param_groups']]}; "
-            f"they were {[g['lr'] for g in opt_before['param_groups']]} (restore the optimizer in `finally:`)"
-        )
-        for idx, state in opt_before["state"].items():
-            assert torch.equal(after["state"][idx]["momentum_buffer"], state["momentum_buffer"]), (
-                "lr_range_test failed midway and left the optimizer's momentum buffers changed (restore it in `finally:`)"
-            )
+        self.assert_restored(model, opt, model_before, opt_before, "lr_range_test failed at step 6, and",
+                             "restore everything in a `finally:` block, so that an error midway still puts it all back "
+                             "(and let the error propagate)")
 
     @pytest.mark.parametrize("kwargs", [{"start_lr": 1.0, "end_lr": 0.1}, {"start_lr": 0.0, "end_lr": 1.0},
                                         {"start_lr": 0.1, "end_lr": 0.1}, {"num_steps": 1}])
