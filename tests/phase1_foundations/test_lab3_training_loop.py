@@ -35,6 +35,25 @@ def scalar(x) -> float:
     return float(x.item() if isinstance(x, torch.Tensor) else x)
 
 
+def save_that_dies_half_way(error: BaseException):
+    """A ``torch.save`` that writes the first half of the file, then raises ``error`` (a crash mid-write)."""
+    real_save = torch.save
+
+    def save(obj, f, *args, **kwargs):
+        buf = io.BytesIO()
+        real_save(obj, buf, *args, **kwargs)
+        half = buf.getvalue()[: len(buf.getvalue()) // 2]
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, "wb") as out:
+                out.write(half)
+        else:
+            f.write(half)
+            f.flush()
+        raise error
+
+    return save
+
+
 # ---------------------------------------------------------------------------------------------
 # Exercise 1: the training loop
 # ---------------------------------------------------------------------------------------------
@@ -1024,19 +1043,7 @@ class TestHealthyTraining:
         path = tmp_path / "run" / "latest.pt"
         ex.save_checkpoint(path, model, opt, sched, epoch=1)
         real_save = torch.save
-
-        def interrupted(obj, f, *args, **kwargs):
-            buf = io.BytesIO()
-            real_save(obj, buf, *args, **kwargs)
-            half = buf.getvalue()[: len(buf.getvalue()) // 2]
-            if isinstance(f, (str, os.PathLike)):
-                with open(f, "wb") as out:
-                    out.write(half)
-            else:
-                f.write(half)
-            raise KeyboardInterrupt("simulated Ctrl-C in the middle of torch.save")
-
-        monkeypatch.setattr(torch, "save", interrupted)
+        monkeypatch.setattr(torch, "save", save_that_dies_half_way(KeyboardInterrupt("simulated Ctrl-C in the middle of torch.save")))
         with pytest.raises(KeyboardInterrupt):
             ex.save_checkpoint(path, model, opt, sched, epoch=2)
         monkeypatch.setattr(torch, "save", real_save)
@@ -1109,20 +1116,8 @@ class TestHealthyTraining:
         saved = copy.deepcopy(model.state_dict())
         tiny_run(model, opt, sched, loader, range(1))
         real_save = torch.save
-
-        def dies_half_way(obj, f, *args, **kwargs):
-            buf = io.BytesIO()
-            real_save(obj, buf, *args, **kwargs)
-            half = buf.getvalue()[: len(buf.getvalue()) // 2]
-            if isinstance(f, (str, os.PathLike)):
-                with open(f, "wb") as out:
-                    out.write(half)
-            else:
-                f.write(half)
-                f.flush()
-            raise OSError(28, "No space left on device (simulated crash in the middle of torch.save)")
-
-        monkeypatch.setattr(torch, "save", dies_half_way)
+        monkeypatch.setattr(torch, "save", save_that_dies_half_way(
+            OSError(28, "No space left on device (simulated crash in the middle of torch.save)")))
         with pytest.raises(OSError):
             ex.save_checkpoint(path, model, opt, sched, epoch=2)
         monkeypatch.setattr(torch, "save", real_save)
