@@ -77,11 +77,33 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
+def cpu_name() -> str:
+    """The CPU's model name and the widest vector ISA torch's kernels use here (``AVX2``, ``AVX512``, ``NEON``...).
+
+    Timings and even some float32 results (the order of a vectorised reduction) depend on both,
+    so every measured number a runner prints is labelled with them.
+    """
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        capability = torch.backends.cpu.get_cpu_capability()
+    except (AttributeError, RuntimeError):
+        capability = "unknown ISA"
+    return f"{name} ({capability})"
+
+
 def describe_machine() -> str:
-    """One line: OS, CPU cores, Python, the torch trio, and the accelerators seen."""
+    """One line: OS, CPU (model, vector ISA, cores), Python, torch, and the accelerators seen."""
     parts = [
         f"{platform.system()} {platform.machine()}",
-        f"{os.cpu_count()} CPU cores, torch threads: {torch.get_num_threads()}",
+        f"{cpu_name()}, {os.cpu_count()} CPU cores, torch threads: {torch.get_num_threads()}",
         f"Python {platform.python_version()}",
         f"torch {torch.__version__}",
     ]

@@ -10,8 +10,11 @@ Every ``solution/solution.py`` reports the same way, so a learner reads every la
 """
 from __future__ import annotations
 
+import argparse
 import os
+import statistics
 from pathlib import Path
+from typing import Iterable
 
 import torch
 
@@ -43,6 +46,32 @@ def output_dir(lab_dir: Path) -> Path:
     folder = Path(os.environ.get("LAB_OUTPUT_DIR") or Path(lab_dir) / "outputs")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def spread(values: Iterable[float], fmt: str = ".3f", unit: str = "") -> str:
+    """``mean ± sd (min–max, n=5)`` of a seed-dependent result: how a runner prints it and a README quotes it.
+
+    ``sd`` is the sample standard deviation (n − 1). One run's number is a draw, not a result: a
+    claim such as "A beats B" is made only where the ranges say so.
+    """
+    xs = [float(v) for v in values]
+    if not xs:
+        raise ValueError("spread() needs at least one value")
+    sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
+    return (f"{statistics.fmean(xs):{fmt}}{unit} ± {sd:{fmt}}{unit} "
+            f"({min(xs):{fmt}}–{max(xs):{fmt}}{unit}, n={len(xs)})")
+
+
+def runner_parser(description: str, seeds: int = 5) -> argparse.ArgumentParser:
+    """The options every runner understands: ``--full`` (the slower, complete run) and ``--seeds N``.
+
+    ``python solution/solution.py`` stays within the lab's budget; ``--full`` runs the sweeps
+    whose ranges a README quotes when they do not fit in it. Seeds are ``0 … N-1``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--full", action="store_true", help="the complete run (all seeds, all sizes); slower")
+    parser.add_argument("--seeds", type=int, default=seeds, help=f"seeds 0..N-1 for the multi-seed sections (default {seeds})")
+    return parser
 
 
 # --------------------------------------------------------------------------------------------

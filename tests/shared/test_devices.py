@@ -58,3 +58,9 @@ def test_tolerances_loosen_with_precision():
     assert f64["rtol"] < f32["rtol"] < f16["rtol"]
     assert devices.tolerances("cuda", torch.float32)["rtol"] >= f32["rtol"], "GPU float32 (TF32 matmuls) needs looser rtol"
     torch.testing.assert_close(torch.tensor(1.0), torch.tensor(1.0 + 5e-6), **f32)
+
+
+def test_cpu_name_names_the_vector_isa():
+    name = devices.cpu_name()
+    assert name.endswith(")") and "(" in name
+    assert name in devices.describe_machine()

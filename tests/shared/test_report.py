@@ -27,3 +27,14 @@ def test_output_dir_honours_the_environment(tmp_path, monkeypatch):
     assert (tmp_path / "elsewhere").is_dir()
     monkeypatch.delenv("LAB_OUTPUT_DIR")
     assert report.output_dir(tmp_path / "lab") == tmp_path / "lab" / "outputs"
+
+
+def test_spread_gives_mean_sample_sd_and_range():
+    assert report.spread([1.0, 2.0, 3.0, 4.0, 5.0], fmt=".2f") == "3.00 ± 1.58 (1.00–5.00, n=5)"
+    assert report.spread([0.5], fmt=".1f", unit=" %") == "0.5 % ± 0.0 % (0.5–0.5 %, n=1)"
+
+
+def test_runner_parser_has_full_and_seeds():
+    args = report.runner_parser("x").parse_args(["--full", "--seeds", "7"])
+    assert args.full and args.seeds == 7
+    assert report.runner_parser("x").parse_args([]).seeds == 5
