@@ -11,7 +11,7 @@ LEVEL ?=
 FORCE ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-lab check-stubs check-mistakes stubs check-sync run hint watch progress doctor labs clean
+.PHONY: help setup test test-lab check-stubs check-mistakes stubs check-sync gpu-check run hint watch progress doctor labs clean
 
 help: ## list the targets
 	@echo "PyTorch labs: make <target> [LAB=<lab>]   (LAB: a folder like phase1_foundations/lab1_tensors, lab1_tensors, or 1.1)"
@@ -49,6 +49,9 @@ stubs: setup ## regenerate exercises/ from solution/ (edited stubs are kept unle
 
 check-sync: setup ## fail if a committed stub differs from the one generated from its solution
 	$(PY) -m shared.stubgen --check
+
+gpu-check: setup ## on a machine with a CUDA GPU: every gpu-marked test and the runners' GPU sections (under 5 minutes)
+	$(PY) -m shared.gpu_check
 
 run: setup ## run a lab's runner solution/solution.py on the reference (TARGET=exercises: on your code)
 	@$(PY) -m shared.cli run $(or $(LAB),phase1_foundations/lab1_tensors) --target $(or $(TARGET),solution)

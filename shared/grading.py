@@ -601,6 +601,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "slow: needs more than a few seconds on a 2-core CPU (a first torch.compile, say); make test and CI "
         "run it, `-m 'not slow'` leaves it out, and a lab's 20 s budget is counted without it",
     )
+    config.addinivalue_line(
+        "markers",
+        "gpu: needs a CUDA GPU (skipped here with a reason when there is none); `make gpu-check` runs every "
+        "gpu-marked test, with the GPU sections of the runners, on a machine that has one",
+    )
     config.pluginmanager.register(GradingPlugin(config), "lab-grading")
 
 
