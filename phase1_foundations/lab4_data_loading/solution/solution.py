@@ -1,6 +1,8 @@
 """Lab 1.4 runner: datasets, collation, samplers, augmentation and loader throughput, measured here.
 
     cd phase1_foundations/lab4_data_loading && python solution/solution.py      (or: make run LAB=1.4)
+    python solution/solution.py --full     (adds test-time augmentation over training seeds 0..4, --seeds N for
+                                            more, and the spawn start method to the worker start-up timing)
     make run LAB=1.4 TARGET=exercises      (the same runner on your exercises/; unwritten parts are skipped)
 
 Prints, section by section: the worker-sharding proof, the worker-seeding pitfall, the padding
@@ -15,6 +17,7 @@ import os
 import pickle
 import random
 import shutil
+import statistics
 import sys
 import time
 import warnings
@@ -34,8 +37,9 @@ except ImportError:  # run with a Python that lacks the editable install: use th
     sys.path.insert(0, str(LAB_DIR.parent.parent))
 
 from shared.datasets import make_shapes  # noqa: E402
-from shared.devices import describe_machine, get_device, seed_everything  # noqa: E402
-from shared.report import is_skipped, output_dir, run_part, section, table, whose  # noqa: E402
+from shared.devices import cpu_name, describe_machine, get_device, seed_everything  # noqa: E402
+from shared.report import is_skipped, output_dir, run_part, runner_parser, section, spread, table, whose  # noqa: E402
+from shared.timing import benchmark, format_seconds  # noqa: E402
 
 from exercise1_datasets import FolderDataset, ShardedRecordStream, seed_worker  # noqa: E402
 from exercise2_collation import BucketBatchSampler, pad_collate, padding_waste  # noqa: E402
@@ -159,7 +163,9 @@ def part_sharding_proof(work: Path) -> None:
         dist.append([world_size, num_workers, per_rank, sum(ids.values()), sum(c - 1 for c in ids.values()), total - len(ids)])
     table(["world_size", "num_workers", "records per rank", "all ranks", "duplicates", "missing"], dist)
     print("Whole files go to readers: the ranks get unequal record counts. A distributed job must then stop")
-    print("all ranks at the same step (or pad), or a collective op waits forever for the rank that ran out.")
+    print("all ranks at the same step (or pad): otherwise the ranks still training block in their next collective")
+    print("op, waiting for the rank that ran out, until the process group's timeout (init_process_group(timeout=...))")
+    print("ends the job with an error.")
 
 
 def part_worker_seeding() -> None:
@@ -323,16 +329,26 @@ def part_mix_lambda() -> None:
               f"{lams.var():.4f} (theory 1/(4(2a+1)) = {1 / (4 * (2 * alpha + 1)):.4f}), P(lam < 0.1 or > 0.9) = "
               f"{((lams < 0.1) | (lams > 0.9)).float().mean():.3f}")
 
-def part_train_with_augmentation() -> tuple:
-    """A small classifier on the lab's synthetic shapes, trained with crop + flip + Mixup (evaluated with TTA next)."""
+TTA_VIEWS = {"identity": lambda t: t, "flip": lambda t: t.flip(-1), "shift right 1": lambda t: t.roll(1, -1),
+             "shift down 1": lambda t: t.roll(1, -2)}
+TTA_ROWS = [("single view (identity)", ["identity"]), ("identity + flip", ["identity", "flip"]),
+            ("identity + flip + 2 shifts", list(TTA_VIEWS))]
+
+
+def part_train_with_augmentation(seed: int = 0) -> tuple:
+    """A small classifier on the lab's synthetic shapes, trained with crop + flip + Mixup (evaluated with TTA next).
+
+    Everything random comes from ``seed``: the weights from ``torch.manual_seed(seed)``, the batches, crops,
+    flips and Mixup draws from one generator seeded with ``seed + 1``. The data set is the same for every seed.
+    """
     X, Y = make_shapes(1800, size=16, seed=0)
     mean, std = X.mean(dim=(0, 2, 3)).tolist(), X.std(dim=(0, 2, 3)).tolist()
     Xtr, Ytr, Xte, Yte = X[:1500], Y[:1500], X[1500:], Y[1500:]
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = nn.Sequential(nn.Conv2d(3, 12, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(12, 24, 3, padding=1),
                           nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(24 * 4 * 4, 6))
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(1)
+    g = torch.Generator().manual_seed(seed + 1)
     augment = Compose([lambda t: random_crop_with_padding(t, 2, g), lambda t: random_horizontal_flip(t, 0.5, g),
                        lambda t: normalize(t, mean, std)])
     for step in range(400):
@@ -347,24 +363,64 @@ def part_train_with_augmentation() -> tuple:
     return model, Xtr, Xte, Yte, mean, std
 
 
-def part_tta(trained: tuple) -> None:
+def evaluate_tta(trained: tuple) -> dict:
+    """{row name: (accuracy, NLL of the averaged probabilities, mean NLL of its single views)} on the test set."""
     model, _, Xte, Yte, mean, std = trained
     xte = normalize(Xte, mean, std)
-    views = {"identity": lambda t: t, "flip": lambda t: t.flip(-1), "shift right 1": lambda t: t.roll(1, -1),
-             "shift down 1": lambda t: t.roll(1, -2)}
+
     def nll_of(probs: torch.Tensor) -> float:
         return F.nll_loss(probs.clamp_min(1e-12).log(), Yte).item()
 
-    single = {v: nll_of(tta_predict(model, xte, [views[v]])) for v in views}
-    rows = []
-    for name, vs in [("single view (identity)", ["identity"]), ("identity + flip", ["identity", "flip"]),
-                     ("identity + flip + 2 shifts", list(views))]:
-        probs = tta_predict(model, xte, [views[v] for v in vs])
-        rows.append([name, f"{(probs.argmax(1) == Yte).float().mean():.3f}", f"{nll_of(probs):.3f}",
-                     f"{sum(single[v] for v in vs) / len(vs):.3f}"])
+    single = {v: nll_of(tta_predict(model, xte, [TTA_VIEWS[v]])) for v in TTA_VIEWS}
+    out = {}
+    for name, vs in TTA_ROWS:
+        probs = tta_predict(model, xte, [TTA_VIEWS[v] for v in vs])
+        out[name] = ((probs.argmax(1) == Yte).double().mean().item(), nll_of(probs), sum(single[v] for v in vs) / len(vs))
+    return out
+
+
+def part_tta(trained: tuple) -> None:
+    res = evaluate_tta(trained)
     print("\nshapes 16x16, 6 classes, 1500 train / 300 test; a small CNN trained 400 steps of 64 (crop, flip, Mixup")
-    print(f"alpha 0.2), then evaluated on the test set with tta_predict over 1, 2 and 4 views (augmentations and tta_predict: {whose()}):")
-    table(["prediction", "accuracy", "NLL of the averaged probabilities", "mean NLL of its single views"], rows)
+    print(f"alpha 0.2), then evaluated on the test set with tta_predict over 1, 2 and 4 views (augmentations and tta_predict: {whose()}).")
+    print(f"ONE training seed (0), an illustration, not a result (seeds 0..4: python solution/solution.py --full);")
+    print(f"float32 training is chaotic: these digits hold for this CPU ({cpu_name()}) and torch threads = "
+          f"{torch.get_num_threads()}:")
+    table(["prediction", "accuracy", "NLL of the averaged probabilities", "mean NLL of its single views"],
+          [[name, f"{a:.3f}", f"{nll:.3f}", f"{mean_nll:.3f}"] for name, (a, nll, mean_nll) in res.items()])
+
+
+def part_tta_seeds(seeds: int) -> None:
+    """TTA over training seeds 0..seeds-1: mean ± sd (min–max) per row, and the paired change from the single view."""
+    section(f"Exercise 4: test-time augmentation over training seeds 0..{seeds - 1} (--full)")
+    per_seed = [evaluate_tta(part_train_with_augmentation(s)) for s in range(seeds)]
+    print(f"The TTA table for {seeds} training seeds (weights, batches and augmentations drawn from the seed; the same data);")
+    print("'minus single view': the difference to the single view of the same trained model, per seed:")
+    base = TTA_ROWS[0][0]
+    rows = []
+    for name, _ in TTA_ROWS:
+        acc = [r[name][0] for r in per_seed]
+        nll = [r[name][1] for r in per_seed]
+        d_acc = [r[name][0] - r[base][0] for r in per_seed]
+        d_nll = [r[name][1] - r[base][1] for r in per_seed]
+        rows.append([name, spread(acc), spread(nll)] + (["-", "-"] if name == base else [spread(d_acc), spread(d_nll)]))
+    table(["prediction", "accuracy", "NLL of the averaged probabilities", "accuracy minus single view",
+           "NLL minus single view"], rows)
+
+    def verdict(diffs: list[float], what: str) -> str:
+        if min(diffs) > 0:
+            return f"{what} higher for every seed"
+        if max(diffs) < 0:
+            return f"{what} lower for every seed"
+        return f"{what} not consistently different (the difference changes sign across seeds)"
+
+    pairs = [(TTA_ROWS[1][0], base), (TTA_ROWS[2][0], base), (TTA_ROWS[2][0], TTA_ROWS[1][0])]
+    for a, b in pairs:
+        d_acc = [r[a][0] - r[b][0] for r in per_seed]
+        d_nll = [r[a][1] - r[b][1] for r in per_seed]
+        print(f"  {a} against {b}: {verdict(d_acc, 'accuracy')}; {verdict(d_nll, 'NLL')}")
+    jensen = all(r[name][1] <= r[name][2] + 1e-12 for r in per_seed for name, _ in TTA_ROWS)
+    print(f"  NLL of the averaged probabilities <= mean NLL of its single views, every row and seed: {jensen}")
 
 
 def save_augmentation_plot(trained: tuple, out_dir: Path) -> None:
@@ -407,9 +463,32 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.0f}"
 
 
-def best_rate(r) -> float:
-    """Samples per second of the fastest epoch after the first."""
-    return r.samples_per_epoch / min(r.epoch_seconds[1:])
+TIMED_EPOCHS = 5  # timed epochs per loader configuration, after one first epoch that includes starting the workers
+
+
+def steady_rates(r) -> list[float]:
+    """Samples per second of every epoch after the first (the first also starts the workers)."""
+    return [r.samples_per_epoch / t for t in r.epoch_seconds[1:]]
+
+
+def median_rate(r) -> float:
+    return statistics.median(steady_rates(r))
+
+
+def rate_cells(r) -> list[str]:
+    """The median and the min–max of the timed epochs' samples/s, as table cells."""
+    xs = steady_rates(r)
+    return [f"{statistics.median(xs):.0f}", f"{min(xs):.0f}–{max(xs):.0f}"]
+
+
+def ordering(name_a: str, a, name_b: str, b) -> str:
+    """What the repeats support: an ordering only where the two min–max ranges do not overlap."""
+    ra, rb = steady_rates(a), steady_rates(b)
+    if min(ra) > max(rb):
+        return f"{name_a} faster in every repeat"
+    if max(ra) < min(rb):
+        return f"{name_b} faster in every repeat"
+    return "the ranges overlap: no ordering at this noise"
 
 
 def calibrate_cpu_ops(target_s: float) -> int:
@@ -427,44 +506,58 @@ def _time_item(ds: Dataset) -> float:
 
 def part_loader_throughput(device: torch.device) -> dict:
     section("Exercise 5: DataLoader throughput, measured on this machine")
-    cores = os.cpu_count()
+    cores = os.cpu_count() or 1
     cpu_ops = calibrate_cpu_ops(1e-3)
-    n = 256
-    print(f"{cores} CPU cores. ExpensiveDataset: {n} images (3, 32, 32); __getitem__ runs {cpu_ops} Python loop")
-    print("iterations (calibrated to about 1 ms here: 'decoding', CPU-bound). Three epochs per row; epoch 1 includes")
-    print("starting the workers, later epochs of a persistent loader do not. samples/s: the faster of epochs 2 and 3")
-    print(f"(the less disturbed by other processes). ExpensiveDataset and measure_throughput: {whose()}.")
+    n = 128
     cpu_ds = ExpensiveDataset(n, cpu_ops=cpu_ops)
-    rows, results = [], {}
+    c = benchmark(lambda: cpu_ds[0], warmup=1, repeat=20)
+    print(f"machine: {describe_machine()}")
+    print(f"ExpensiveDataset: {n} images (3, 32, 32); __getitem__ runs {cpu_ops} Python loop iterations (calibrated for about")
+    print(f"1 ms: 'decoding', CPU-bound); one item in the main process: {c};")
+    print(f"the model's c is the fastest of those, c = {format_seconds(c.min)} (the least disturbed by other processes).")
+    print(f"{1 + TIMED_EPOCHS} epochs per row: epoch 1 includes starting the workers and is reported as 'first batch';")
+    print(f"samples/s: median and min–max over epochs 2..{1 + TIMED_EPOCHS} (without persistent workers every epoch starts")
+    print(f"its workers again). Model bound: min(max(W, 1), K) / c with K = {cores} cores. "
+          f"ExpensiveDataset and measure_throughput: {whose()}.")
+    rows, results = [], {"c": c.min, "cores": cores}
     for bs in (16, 64):
-        for nw in (0, 1, 2):
-            for persistent in ((False,) if nw == 0 else (False, True)):
-                r = measure_throughput(cpu_ds, batch_size=bs, num_workers=nw, persistent_workers=persistent, epochs=3)
-                results[("cpu", bs, nw, persistent)] = r
-                rows.append([nw, bs, "yes" if persistent else "no", ms(r.first_batch_seconds), ms(r.epoch_seconds[0]),
-                             ms(r.epoch_seconds[1]), ms(r.epoch_seconds[2]), f"{best_rate(r):.0f}"])
-    table(["num_workers", "batch_size", "persistent", "first batch ms", "epoch 1 ms", "epoch 2 ms", "epoch 3 ms",
-           "samples/s"], rows)
+        for nw, persistent in ((0, False), (1, True), (2, True)) + (((2, False),) if bs == 64 else ()):
+            r = measure_throughput(cpu_ds, batch_size=bs, num_workers=nw, persistent_workers=persistent,
+                                   epochs=1 + TIMED_EPOCHS)
+            results[("cpu", bs, nw, persistent)] = r
+            bound = min(max(nw, 1), cores) / c.min
+            rows.append([nw, bs, "yes" if persistent else ("-" if nw == 0 else "no"), ms(r.first_batch_seconds),
+                         *rate_cells(r), f"{bound:.0f}"])
+    table(["num_workers", "batch_size", "persistent", "first batch ms", "samples/s median", "min–max",
+           "model bound"], rows)
     if device.type == "cuda":
         prow = []
         for pin in (False, True):
             r = measure_throughput(cpu_ds, batch_size=64, num_workers=2, pin_memory=pin, persistent_workers=True,
-                                   epochs=2, device=device)
-            prow.append([2, 64, pin, ms(r.epoch_seconds[1]), f"{r.samples_per_s:.0f}"])
+                                   epochs=1 + TIMED_EPOCHS, device=device)
+            prow.append([2, 64, pin, *rate_cells(r)])
         print(f"\nwith copies to {device} (non_blocking=pin_memory):")
-        table(["num_workers", "batch_size", "pin_memory", "epoch 2 ms", "samples/s"], prow)
+        table(["num_workers", "batch_size", "pin_memory", "samples/s median", "min–max"], prow)
     else:
         print("pin_memory: no CUDA device here. Pinned (page-locked) memory only speeds host-to-GPU copies and lets")
         print("them run asynchronously; on a CPU-only machine the DataLoader ignores it (with a warning), so it is not measured.")
 
-    io_ds = ExpensiveDataset(n, io_seconds=0.002)
+    n_io = 128
+    io_ds = ExpensiveDataset(n_io, io_seconds=0.002)
+    d = benchmark(lambda: io_ds[0], warmup=1, repeat=5)
+    results["d"] = d.min
     rows = []
+    io_bs = 16
+    batches = n_io // io_bs
+    results["io_batches"] = batches
     for nw in (0, 1, 2, 4, 8):
-        r = measure_throughput(io_ds, batch_size=32, num_workers=nw, persistent_workers=nw > 0, epochs=2)
-        results[("io", 32, nw)] = r
-        rows.append([nw, ms(r.epoch_seconds[1]), f"{r.samples_per_s:.0f}"])
-    print(f"\nThe same {n} images when __getitem__ instead waits 2 ms (time.sleep: 'storage latency', CPU idle), batch 32:")
-    table(["num_workers", "epoch 2 ms", "samples/s"], rows)
+        r = measure_throughput(io_ds, batch_size=io_bs, num_workers=nw, persistent_workers=nw > 0, epochs=1 + TIMED_EPOCHS)
+        results[("io", nw)] = r
+        rows.append([nw, *rate_cells(r), f"{min(max(nw, 1), batches) / d.min:.0f}"])
+    print(f"\n{n_io} images whose __getitem__ instead waits 2 ms (time.sleep: 'storage latency', CPU idle), batch {io_bs}")
+    print(f"({batches} batches per epoch), persistent workers; one item: {d}.")
+    print(f"Model bound: min(max(W, 1), {batches}) / d with the fastest item, d = {format_seconds(d.min)} (at most one busy worker per batch):")
+    table(["num_workers", "samples/s median", "min–max", "model bound"], rows)
     results["cpu_ds"] = cpu_ds
     return results
 
@@ -479,20 +572,19 @@ def part_memmap(work: Path) -> dict:
     mm = MemmapDataset(path, (3, 32, 32), np.float32)
     print(f"\nMemmapDataset ({whose()}): {shape[0]} images (3, 32, 32) float32 in one {path.stat().st_size / 2**20:.0f} MiB file, "
           "written in chunks of 512; cheap __getitem__")
-    print("(a 12 KiB copy from the page cache), batch 128, three epochs, samples/s of the third:")
+    print(f"(a 12 KiB copy from the page cache), batch 128, persistent workers, samples/s over epochs 2..{1 + TIMED_EPOCHS}:")
     for nw in (0, 2):
         for batched in (False, True):
             ds = mm if batched else PerItemOnly(mm)
-            r = measure_throughput(ds, batch_size=128, num_workers=nw, persistent_workers=nw > 0, epochs=3)
+            r = measure_throughput(ds, batch_size=128, num_workers=nw, persistent_workers=nw > 0, epochs=1 + TIMED_EPOCHS)
             results[("mm", nw, batched)] = r
-            rows_mm.append([nw, "__getitems__ (one read per batch)" if batched else "__getitem__ per sample",
-                            ms(r.epoch_seconds[-1]), f"{r.samples_per_s:.0f}"])
-    table(["num_workers", "fetch", "epoch 3 ms", "samples/s"], rows_mm)
+            rows_mm.append([nw, "__getitems__ (one read per batch)" if batched else "__getitem__ per sample", *rate_cells(r)])
+    table(["num_workers", "fetch", "samples/s median", "min–max"], rows_mm)
     ds_after = MemmapDataset(path, (3, 32, 32), np.float32)
     _ = ds_after[0]
     raw = np.memmap(path, dtype=np.float32, mode="r", shape=(n_mm, 3, 32, 32))
-    print(f"pickled size after reading: MemmapDataset {len(pickle.dumps(ds_after))} bytes; a bare np.memmap of the file "
-          f"{len(pickle.dumps(raw)) / 2**20:.1f} MiB (a spawned worker would receive all of it)")
+    print(f"pickled size after reading: MemmapDataset {len(pickle.dumps(ds_after))} bytes ({len(str(path))} of them the file's path); "
+          f"a bare np.memmap of the file {len(pickle.dumps(raw)) / 2**20:.1f} MiB (a spawned worker would receive all of it)")
     del raw
     demo_readonly_view(path)
     shutil.rmtree(path.parent)
@@ -534,82 +626,126 @@ def demo_readonly_view(path: Path) -> None:
     print(f"torch.from_numpy(read-only memmap row) warns \"{warning}\"; a child process that then writes into it: {fate}")
 
 
-def part_start_methods(loader_results: dict) -> dict:
+START_REPEATS = 5
+
+
+def part_start_methods(loader_results: dict, full: bool = False) -> dict:
+    """Time to the first batch per start method; spawn (a fresh interpreter importing torch, seconds each) with --full."""
     import multiprocessing
 
     ds = loader_results["cpu_ds"]
     rows, out = [], {}
-    for method in [m for m in ("fork", "spawn") if m in multiprocessing.get_all_start_methods()]:
+    methods = [m for m in ("fork", "forkserver", "spawn") if m in multiprocessing.get_all_start_methods()
+               and (full or m != "spawn")]
+    if "forkserver" in methods:
+        # The server imports what it is told to preload, once; every worker forked from it inherits that.
+        # (Before the server starts: this process has not used forkserver yet.)
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["torch"])
+    for method in methods:
         loader = DataLoader(ds, batch_size=16, num_workers=1, multiprocessing_context=method)
-        t0 = time.perf_counter()
-        it = iter(loader)
-        next(it)
-        first = time.perf_counter() - t0
-        del it
-        out[method] = first
-        rows.append([method, ms(first)])
-    print("\nWorker start method, 1 worker, time to the first batch (the same dataset):")
-    table(["start method", "first batch ms"], rows)
+
+        def first_batch() -> None:
+            it = iter(loader)
+            next(it)
+            del it
+
+        b = benchmark(first_batch, warmup=0, repeat=START_REPEATS)
+        out[method] = b
+        rows.append([method, ms(b.times[0]), ms(b.median), f"{ms(b.min)}–{ms(b.max)}"])
+    print(f"\nWorker start method, 1 worker, time to the first batch (the same dataset), {START_REPEATS} loaders each:")
+    table(["start method", "first loader ms", "median ms", "min–max ms"], rows)
+    if not full:
+        print("(spawn, five fresh interpreters that each import torch, is timed by python solution/solution.py --full)")
     print("spawn starts a fresh interpreter per worker, which imports torch and unpickles the dataset; fork copies the")
-    print("parent process as it is. The default is fork on Linux and spawn on macOS and Windows.")
+    print("parent process as it is; forkserver forks each worker from a server process started on first use (the first")
+    print("loader pays for it, and for the server's import of torch: set_forkserver_preload(['torch'])), and pickles")
+    print("the dataset like spawn.")
+    print(f"This Python ({sys.version.split()[0]}) starts DataLoader workers with "
+          f"{multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_context().get_start_method()} by default. "
+          "Linux defaults: fork up to Python 3.13, forkserver from 3.14; spawn on macOS and Windows.")
     return out
 
 
 def summarize(loader_results: dict, memmap_results: dict, start_times: dict) -> None:
-    results = {**loader_results, **memmap_results, "spawn": start_times}
-    section("What the numbers mean")
-    r0 = results[("cpu", 64, 0, False)]
-    r2 = results[("cpu", 64, 2, True)]
-    r1 = results[("cpu", 64, 1, True)]
-    print(f"CPU-bound items, batch 64: 1 persistent worker {best_rate(r1):.0f} samples/s, 2 workers "
-          f"{best_rate(r2):.0f}, versus {best_rate(r0):.0f} in the main process: "
-          f"x{best_rate(r2) / best_rate(r0):.2f} with 2 workers on {os.cpu_count()} cores.")
-    cores = os.cpu_count() or 1
-    if best_rate(r2) / best_rate(r0) > min(2, cores) * 1.1:
-        print(f"  That is more than {min(2, cores)} workers can give: the load from other processes changed between these")
-        print("  rows, and the rows measured under more load look slower. Repeat a benchmark before trusting one run.")
-    print("  The bound is the cores: each worker is one process running Python on one core, so workers beyond the")
-    print("  free cores only add processes competing for them (other processes on the machine count too).")
-    io0, io8 = results[("io", 32, 0)], results[("io", 32, 8)]
-    print(f"Latency-bound items: 8 workers {io8.samples_per_s:.0f} samples/s versus {io0.samples_per_s:.0f}: "
-          f"x{io8.samples_per_s / io0.samples_per_s:.1f}, more than the core count, because waiting needs no CPU.")
+    results = {**loader_results, **memmap_results}
+    section("What the numbers mean (an ordering is claimed only where the min–max ranges do not overlap)")
+    cores, c, d = results["cores"], results["c"], results["d"]
+    r0, r1, r2 = results[("cpu", 64, 0, False)], results[("cpu", 64, 1, True)], results[("cpu", 64, 2, True)]
+    print(f"CPU-bound items, batch 64, samples/s (median): main process {median_rate(r0):.0f}, 1 persistent worker "
+          f"{median_rate(r1):.0f}, 2 persistent workers {median_rate(r2):.0f} (bound {min(2, cores) / c:.0f}).")
+    print(f"  2 workers vs main process: {ordering('2 workers', r2, 'main process', r0)}.")
+    print(f"  1 worker vs main process: {ordering('1 worker', r1, 'main process', r0)} (the model: the same bound, 1/c).")
+    rn = results[("cpu", 64, 2, False)]
+    print(f"  2 workers, persistent vs restarted every epoch: {ordering('persistent', r2, 'restarted', rn)}.")
+    io0, io8 = results[("io", 0)], results[("io", 8)]
+    print(f"Latency-bound items: 8 workers {median_rate(io8):.0f} samples/s versus {median_rate(io0):.0f}: "
+          f"x{median_rate(io8) / median_rate(io0):.1f} (bound x8 = {8 / d:.0f} / {1 / d:.0f}), more than the core count, "
+          f"because waiting needs no CPU; {ordering('8 workers', io8, 'no workers', io0)}.")
     m0, m2 = results[("mm", 0, False)], results[("mm", 2, False)]
     b0, b2 = results[("mm", 0, True)], results[("mm", 2, True)]
-    print(f"Cheap items (memmap rows), per-sample fetch: 2 workers deliver {m2.samples_per_s:.0f} samples/s, "
-          f"{m2.samples_per_s / m0.samples_per_s:.2f}x the {m0.samples_per_s:.0f} of the main process alone;")
-    print(f"  one read per batch (__getitems__) gives {b0.samples_per_s / m0.samples_per_s:.2f}x (0 workers) and "
-          f"{b2.samples_per_s / m2.samples_per_s:.2f}x (2 workers) the per-sample rate.")
+    print(f"Cheap items (memmap rows): per-sample fetch, 2 workers {median_rate(m2):.0f} versus {median_rate(m0):.0f} samples/s "
+          f"in the main process: {ordering('2 workers', m2, 'main process', m0)}.")
+    print(f"  one read per batch (__getitems__) against per sample: without workers {ordering('__getitems__', b0, 'per sample', m0)};")
+    print(f"  with 2 workers {ordering('__getitems__', b2, 'per sample', m2)} (the model: equal where the main process")
+    print("  sets the pace, __getitems__ faster where the workers do; which one binds depends on the machine).")
     print("  When __getitem__ is this cheap, the time goes to the loader's own work: a Python call per sample,")
-    print("  collation, and moving every batch from a worker through shared memory and a queue. Workers add that")
-    print("  transfer without removing much work; fewer, larger operations (a read per batch) remove calls.")
-    starts = ", ".join(f"{m} {ms(t)} ms" for m, t in results["spawn"].items())
-    print(f"Worker start-up, time to the first batch: {starts}; persistent_workers pays it once instead of every epoch.")
+    print("  collation, and moving every batch from a worker through shared memory and a queue. Without workers a read")
+    print("  per batch removes the calls; with workers the main process's receiving, the same for both, sets the pace.")
+    starts = ", ".join(f"{m} {ms(b.median)} ms" for m, b in start_times.items())
+    print(f"Worker start-up, median time to the first batch: {starts}; persistent_workers pays it once instead of every epoch.")
 
 
-def save_throughput_plot(results: dict, out_dir: Path) -> None:
+def _errorbar(ax, xs, results_list, **kw) -> None:
+    med = [median_rate(r) for r in results_list]
+    lo = [m - min(steady_rates(r)) for m, r in zip(med, results_list)]
+    hi = [max(steady_rates(r)) - m for m, r in zip(med, results_list)]
+    ax.errorbar(xs, med, yerr=[lo, hi], capsize=3, **kw)
+
+
+def save_throughput_plot(results: dict, memmap_results: dict, out_dir: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
-    for bs in (16, 64):
-        ws = [0, 1, 2]
-        rates = [best_rate(results[("cpu", bs, w, w > 0)]) for w in ws]
-        ax.plot(ws, rates, "o-", label=f"CPU-bound, batch {bs}")
+    cores, c, d = results["cores"], results["c"], results["d"]
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.2))
+    ws = [0, 1, 2]
+    for bs, marker in ((16, "o"), (64, "^")):
+        _errorbar(ax, ws, [results[("cpu", bs, w, w > 0)] for w in ws], fmt=marker + "-",
+                  label=f"CPU-bound, batch {bs} (median, min–max)")
     io_ws = [0, 1, 2, 4, 8]
-    ax.plot(io_ws, [results[("io", 32, w)].samples_per_s for w in io_ws], "s--", label="latency-bound, batch 32")
-    ax.set_xlabel("num_workers (persistent)")
-    ax.set_ylabel("samples / s (after the first epoch)")
+    _errorbar(ax, io_ws, [results[("io", w)] for w in io_ws], fmt="s-", label="latency-bound, batch 16 (median, min–max)")
+    fine = [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    ax.plot(fine, [min(max(w, 1), cores) / c for w in fine], "k--", lw=1,
+            label=f"model, CPU-bound: min(max(W,1), K)/c, K={cores}")
+    nb = results["io_batches"]
+    ax.plot(fine, [min(max(w, 1), nb) / d for w in fine], "k:", lw=1.2, label=f"model, latency-bound: min(max(W,1), {nb})/d")
+    ax.set_xlabel("num_workers W (persistent)")
+    ax.set_ylabel("samples / s (epochs 2..6)")
     ax.set_yscale("log")
-    ax.set_title(f"DataLoader throughput on this machine ({os.cpu_count()} cores)")
-    ax.legend(fontsize=8)
+    ax.set_title("ExpensiveDataset: measured and model bounds", fontsize=10)
+    ax.legend(fontsize=7)
+    if not is_skipped(memmap_results):
+        for batched, marker, name in ((False, "o-", "per-sample __getitem__"), (True, "s-", "batched __getitems__")):
+            _errorbar(ax2, [0, 2], [memmap_results[("mm", w, batched)] for w in (0, 2)], fmt=marker,
+                      label=f"{name} (median, min–max)")
+        ax2.set_xticks([0, 2])
+        ax2.set_xlabel("num_workers (persistent)")
+        ax2.set_ylabel("samples / s (epochs 2..6)")
+        ax2.set_yscale("log")
+        ax2.set_title("MemmapDataset: cheap items, batch 128", fontsize=10)
+        ax2.legend(fontsize=7)
+    else:
+        ax2.set_axis_off()
+    fig.suptitle(f"DataLoader throughput on {cpu_name()}, {cores} cores (varies by machine)", fontsize=10)
     fig.tight_layout()
     fig.savefig(out_dir / "lab4_throughput.png", dpi=120)
     plt.close(fig)
 
 
 def main() -> None:
+    args = runner_parser("Lab 1.4 runner: data loading; --full adds TTA over seeds and the spawn start-up timing.").parse_args()
     seed_everything(0)
     torch.set_num_threads(1)  # small tensors; and the loader benchmarks should measure the loader, not BLAS threads
     start = time.perf_counter()
@@ -638,13 +774,15 @@ def main() -> None:
     run_part(part_mix_lambda)
     trained = run_part(part_train_with_augmentation)
     run_part(part_tta, trained)
+    if args.full:
+        run_part(part_tta_seeds, args.seeds)
     augment_plot = run_part(save_augmentation_plot, trained, out_dir)
     # Exercise 5
     loader_results = run_part(part_loader_throughput, device)
     memmap_results = run_part(part_memmap, work)
-    start_times = run_part(part_start_methods, loader_results)
+    start_times = run_part(part_start_methods, loader_results, args.full)
     run_part(summarize, loader_results, memmap_results, start_times)
-    throughput_plot = run_part(save_throughput_plot, loader_results, out_dir)
+    throughput_plot = run_part(save_throughput_plot, loader_results, memmap_results, out_dir)
     shutil.rmtree(work, ignore_errors=True)
     saved = [str(out_dir / name) for name, result in [("lab4_augmentations.png", augment_plot),
                                                     ("lab4_throughput.png", throughput_plot)] if not is_skipped(result)]
