@@ -695,10 +695,88 @@ class TestTraining:
         for img in seen:
             found = [(i, dy, dx) for i in range(12) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if torch.equal(img, _shifted(x[i], dy, dx))]
             assert found, "train_classifier fed the model an image that is no training image shifted by at most max_shift=1"
-            shifts.append(found[0][1:])
-        moved = sum(s != (0, 0) for s in shifts)
+            shifts.append(found[0])
+        moved = sum(s[1:] != (0, 0) for s in shifts)
         assert moved >= 12, (f"with max_shift=1 only {moved} of the 36 training images seen were shifted; "
                              "apply random_shift(xb, max_shift, generator) to every training batch")
+        per_image: dict[int, set] = {}
+        for i, dy, dx in shifts:
+            per_image.setdefault(i, set()).add((dy, dx))
+        varied = sum(len(v) > 1 for v in per_image.values())
+        assert varied >= 6, (f"over 3 epochs only {varied} of the 12 images were ever shifted differently; each epoch must "
+                             "draw new shifts (call random_shift on every batch inside the loop, not once on the whole "
+                             "training set before it)")
+
+    def test_predict_never_augments(self):
+        ex = lab.exercise(3)
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(36, 10))  # position-sensitive: a shift changes the logits
+        x = torch.randn(200, 1, 6, 6)
+        with torch.no_grad():
+            expected = model(x).argmax(1)
+        for _ in range(2):
+            got = ex.predict(model, x, batch_size=64)
+            wrong = int((got != expected).sum())
+            assert wrong == 0, (f"predict disagrees with argmax(model(x)) on {wrong} of 200 images: evaluation must see the "
+                                "images as they are (random_shift is a training-time augmentation only)")
+
+    def test_train_classifier_autocasts_to_bfloat16_on_cpu_when_asked(self):
+        ex = lab.exercise(3)
+        x, y = torch.randn(24, 1, 2, 2), torch.randint(0, 3, (24,))
+
+        def run(amp):
+            torch.manual_seed(0)
+            model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+            seen = []
+            model[1].register_forward_hook(lambda m, i, out: seen.append((out.dtype, torch.is_autocast_enabled("cpu"))))
+            kwargs = {} if amp == "default" else {"amp": amp}
+            history = ex.train_classifier(model, x, y, epochs=2, batch_size=8, max_shift=0, device=torch.device("cpu"), **kwargs)
+            return model, seen, history
+
+        model, seen, history = run(True)
+        assert seen, "train_classifier(amp=True) never ran the model"
+        dtypes = sorted({str(d) for d, _ in seen})
+        assert all(on for _, on in seen), ("train_classifier(amp=True) on the CPU ran forward passes outside torch.autocast: "
+                                           "wrap forward and loss in torch.autocast(device.type, dtype=torch.bfloat16)")
+        assert dtypes == ["torch.bfloat16"], (f"train_classifier(amp=True) on the CPU computed the Linear layer in {dtypes}; "
+                                              "on a CPU autocast to bfloat16 (float16 and its gradient scaler are for CUDA)")
+        params = sorted({str(p.dtype) for p in model.parameters()})
+        assert params == ["torch.float32"], (f"after train_classifier(amp=True) the parameters are {params}: mixed precision "
+                                             "casts inside autocast only; the parameters (and the optimizer) stay float32")
+        assert all(h == h and abs(h) < 1e6 for h in history), f"train_classifier(amp=True) returned losses {history}"
+        for amp in (False, "default"):
+            _, seen, _ = run(amp)
+            dtypes = sorted({str(d) for d, _ in seen})
+            call = "amp=False" if amp is False else "amp left at its default"
+            assert dtypes == ["torch.float32"] and not any(on for _, on in seen), (
+                f"train_classifier({call}) on the CPU computed the Linear layer in {dtypes}"
+                f"{' under autocast' if any(on for _, on in seen) else ''}; without amp it runs in float32 "
+                "(the default turns mixed precision on only on CUDA)")
+
+    @pytest.mark.gpu
+    @pytest.mark.skipif(not torch.cuda.is_available(), reason="the float16 path of train_classifier needs a CUDA GPU")
+    def test_train_classifier_uses_float16_and_a_grad_scaler_on_cuda(self, monkeypatch):
+        ex = lab.exercise(3)
+        device = torch.device("cuda")
+        x, y = torch.randn(24, 1, 2, 2), torch.randint(0, 3, (24,))
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3)).to(device)
+        seen, scaled = [], []
+        model[1].register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+        scale = torch.amp.GradScaler.scale
+
+        def spy(self, outputs):
+            scaled.append(self.is_enabled())
+            return scale(self, outputs)
+
+        monkeypatch.setattr(torch.amp.GradScaler, "scale", spy)
+        history = ex.train_classifier(model, x, y, epochs=2, batch_size=8, max_shift=0, device=device)
+        assert seen and all(d == torch.float16 for d in seen), (
+            f"train_classifier on CUDA (amp at its default) computed the Linear layer in {sorted({str(d) for d in seen})}; "
+            "the default on CUDA is autocast to float16")
+        assert scaled and all(scaled), "train_classifier on CUDA with float16 must scale the loss with an enabled torch.amp.GradScaler"
+        assert all(p.dtype == torch.float32 for p in model.parameters()), "the parameters must stay float32 under mixed precision"
+        assert all(h == h for h in history), f"train_classifier on CUDA returned losses {history}"
 
     @pytest.mark.timeout(60)
     def test_train_classifier_learns_digits_from_a_small_subset(self):
@@ -1012,7 +1090,10 @@ class TestTransfer:
         got = ex.grad_cam(model, layer, x, target)
         assert tuple(got.shape) == (5, 12, 12), f"grad_cam returned shape {tuple(got.shape)}; expected (5, 12, 12), the input's size"
         maxima = got.detach().amax((1, 2))
-        assert float(got.min()) >= 0.0 and torch.allclose(maxima, torch.ones(5, dtype=maxima.dtype)), (
+        assert float(got.min()) >= 0.0, (
+            f"a Grad-CAM map has the negative value {float(got.min()):.4f}: apply the ReLU to sum_k alpha_k A_k, which keeps "
+            "only the regions that raise the class score")
+        assert torch.allclose(maxima, torch.ones(5, dtype=maxima.dtype)), (
             f"every Grad-CAM map must lie in [0, 1] with maximum 1 (divide each map by its own maximum, not the batch's); "
             f"the maxima per image were {[round(float(m), 4) for m in maxima]}")
         close(got, expected, "grad_cam differs from ReLU(sum_k mean(dy_c/dA_k) A_k), upsampled bilinearly and divided by its max")
@@ -1043,3 +1124,44 @@ class TestTransfer:
             "for class 1 (logit = minus the mean) every weight alpha_k is negative, so the map is all zeros after the ReLU, "
             f"without NaNs; got values in [{negative.min().item()}, {negative.max().item()}]"
         )
+
+    def test_grad_cam_at_the_last_block_equals_cam(self):
+        ex = lab.exercise(5)
+        model = lab.reference(2).SmallResNet(3, 5, (8, 16)).double()
+        _randomise_bn(model)
+        model.eval()
+        x = torch.randn(6, 3, 12, 12, dtype=torch.float64)
+        target = torch.tensor([0, 1, 2, 3, 4, 0])
+        with torch.no_grad():
+            feats = model.stages(model.stem(x))  # the last block's output: (6, 16, 6, 6)
+            cam = torch.einsum("nk,nkhw->nhw", model.fc.weight[target], feats).relu().unsqueeze(1)
+            cam = F.interpolate(cam, size=(12, 12), mode="bilinear", align_corners=False).squeeze(1)
+            cam = cam / cam.amax((1, 2), keepdim=True).clamp_min(1e-12)
+        got = ex.grad_cam(model, model.stages[-1][-1], x, target)
+        close(got, cam, "grad_cam at the last residual block of a network ending in global average pooling and a linear "
+              "layer must equal CAM: ReLU(sum_k W[c, k] A_k), upsampled and divided by its max (alpha_k = W[c, k] / (h w))",
+              rtol=1e-7, atol=1e-9)
+
+    def test_replace_head_and_freeze_backbone_on_torchvision_resnet18(self):
+        from torchvision.models import resnet18
+
+        ex = lab.exercise(5)
+        torch.manual_seed(0)
+        model = resnet18(weights=None)  # the ImageNet layout, randomly initialised: nothing is downloaded
+        _randomise_bn(model)
+        new = ex.replace_head(model, 10)
+        assert model.fc is new and (new.in_features, new.out_features) == (512, 10), (
+            f"replace_head(resnet18, 10) gave {new!r}; expected Linear(512, 10) set as model.fc")
+        x = torch.randn(2, 3, 32, 32)
+        model.eval()
+        with torch.no_grad():
+            expected = model(x)
+        n = ex.freeze_backbone(model)
+        assert n == 512 * 10 + 10, f"freeze_backbone(resnet18 with a 10-class head) returned {n}; the head has 5,130 parameters"
+        left = [name for name, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
+        assert not left, f"after freeze_backbone these resnet18 BatchNorm2d remain: {left[:4]} (it has 20, some inside downsample)"
+        model.train()
+        with torch.no_grad():
+            got = model(x)
+        close(got, expected, "after freeze_backbone and model.train(), torchvision's resnet18 must compute what it computed "
+              "in eval mode before", rtol=1e-4, atol=1e-5)

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_training.py by `make stubs` [fingerprint a1374ed1796e]
+# Exercise stub generated from solution/exercise3_training.py by `make stubs` [fingerprint ae593db2fab8]
 """Exercise 3: training a CNN on real images. Augmentation, a training loop, evaluation, confusion matrix.
 
 The data are scikit-learn's 1,797 handwritten digits (8x8 grey images, offline); the same
@@ -85,13 +85,16 @@ def train_classifier(
     a fresh shuffle every epoch from a generator seeded with ``seed``, ``random_shift(max_shift)`` on
     every training batch (``max_shift=0``: no augmentation), the last incomplete batch kept.
     ``device``: where to train (default: the model's device); x and y are moved batch by batch.
-    ``amp``: autocast to float16 with a gradient scaler (default: on exactly when the device is CUDA).
+    ``amp``: mixed precision (default: on exactly when the device is CUDA). On CUDA, autocast to float16
+    with a gradient scaler; on any other device, autocast to bfloat16 without one (bfloat16 keeps
+    float32's exponent range, so small gradients do not underflow). Parameters stay float32 either way.
     ``after_step(model)``, if given, runs after every optimizer step (exercise 4 re-applies pruning masks there).
     Trains in train mode (even when the model arrives in eval mode) and leaves it there; only
     parameters with requires_grad are optimised.
     """
     # TODO: the training loop of lab 1.3, with a fresh seeded shuffle each epoch, random_shift on each
     # TODO: batch, AdamW over the trainable parameters and OneCycleLR stepped once per batch.
-    # TODO: amp: torch.autocast and torch.amp.GradScaler, each around its part of the step.
+    # TODO: amp: torch.autocast (float16 on CUDA, bfloat16 elsewhere) around forward and loss, and a
+    # TODO: torch.amp.GradScaler around backward and step, enabled only for float16.
     # TODO: after_step runs after every optimizer step; return each epoch's mean loss per sample.
     raise NotImplementedError("Exercise 3.5: implement train_classifier")

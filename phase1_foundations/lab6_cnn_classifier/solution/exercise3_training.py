@@ -109,7 +109,9 @@ def train_classifier(
     a fresh shuffle every epoch from a generator seeded with ``seed``, ``random_shift(max_shift)`` on
     every training batch (``max_shift=0``: no augmentation), the last incomplete batch kept.
     ``device``: where to train (default: the model's device); x and y are moved batch by batch.
-    ``amp``: autocast to float16 with a gradient scaler (default: on exactly when the device is CUDA).
+    ``amp``: mixed precision (default: on exactly when the device is CUDA). On CUDA, autocast to float16
+    with a gradient scaler; on any other device, autocast to bfloat16 without one (bfloat16 keeps
+    float32's exponent range, so small gradients do not underflow). Parameters stay float32 either way.
     ``after_step(model)``, if given, runs after every optimizer step (exercise 4 re-applies pruning masks there).
     Trains in train mode (even when the model arrives in eval mode) and leaves it there; only
     parameters with requires_grad are optimised.
@@ -117,17 +119,19 @@ def train_classifier(
     # BEGIN SOLUTION
     # TODO: the training loop of lab 1.3, with a fresh seeded shuffle each epoch, random_shift on each
     # TODO: batch, AdamW over the trainable parameters and OneCycleLR stepped once per batch.
-    # TODO: amp: torch.autocast and torch.amp.GradScaler, each around its part of the step.
+    # TODO: amp: torch.autocast (float16 on CUDA, bfloat16 elsewhere) around forward and loss, and a
+    # TODO: torch.amp.GradScaler around backward and step, enabled only for float16.
     # TODO: after_step runs after every optimizer step; return each epoch's mean loss per sample.
     device = device or next(model.parameters()).device
     model.to(device).train()
     amp = (device.type == "cuda") if amp is None else amp
+    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     g = torch.Generator().manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     steps = (len(x) + batch_size - 1) // batch_size
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(1, epochs * steps))
-    scaler = torch.amp.GradScaler(device.type, enabled=amp)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
     history = []
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=g)
@@ -136,7 +140,7 @@ def train_classifier(
             idx = order[i : i + batch_size]
             xb = random_shift(x[idx], max_shift, generator=g).to(device)
             yb = y[idx].to(device)
-            ctx = torch.autocast(device.type, dtype=torch.float16) if amp else contextlib.nullcontext()
+            ctx = torch.autocast(device.type, dtype=amp_dtype) if amp else contextlib.nullcontext()
             with ctx:
                 loss = F.cross_entropy(model(xb), yb)
             opt.zero_grad(set_to_none=True)
