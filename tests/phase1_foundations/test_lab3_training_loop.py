@@ -490,13 +490,129 @@ class TestOptimizers:
         pytest.fail(f"{describe(name, kwargs)} should raise ValueError (torch.optim.{name} does)")
 
 
+def lion_reference_step(params, grads, state, lr, betas, weight_decay):
+    """Lion as Chen et al. (2023), Algorithm 2, write it: c = b1 m + (1 - b1) g; p -= lr (sign(c) + wd p); m = b2 m + (1 - b2) g."""
+    b1, b2 = betas
+    for p, g in zip(params, grads):
+        m = state.setdefault(id(p), torch.zeros_like(p))
+        c = b1 * m + (1 - b1) * g
+        p.copy_(p - lr * (torch.sign(c) + weight_decay * p))
+        state[id(p)] = b2 * m + (1 - b2) * g
+
+
+LION_HINT = ("c = b1 * m + (1 - b1) * g with the OLD m gives the direction; p <- p - lr * (sign(c) + wd * p) with p "
+             "before the step; only then m <- b2 * m + (1 - b2) * g")
+
+
+@pytest.mark.exercise(2)
+class TestLion:
+    @pytest.mark.parametrize("kwargs", [{}, {"lr": 1e-2, "weight_decay": 0.5}, {"lr": 3e-3, "betas": (0.8, 0.95), "weight_decay": 0.1}],
+                             ids=["defaults", "lr 1e-2, wd 0.5", "betas (0.8, 0.95), wd 0.1"])
+    def test_matches_the_papers_update_rule_for_40_steps(self, kwargs):
+        ex = lab.exercise(2)
+        net = race_net(3)
+        ref = copy.deepcopy(net)
+        opt = ex.Lion(net.parameters(), **kwargs)
+        assert isinstance(opt, torch.optim.Optimizer), "Lion must subclass torch.optim.Optimizer"
+        lr, betas, wd = kwargs.get("lr", 1e-4), kwargs.get("betas", (0.9, 0.99)), kwargs.get("weight_decay", 0.0)
+        X, Y = race_data(3)
+        state: dict = {}
+        what = describe("Lion", kwargs)
+        for t in range(40):
+            opt.zero_grad(set_to_none=t % 2 == 0)
+            F.mse_loss(net(X), Y).backward()
+            grads = {name: p.grad.clone() for name, p in net.named_parameters() if p.grad is not None}
+            with forbid(*OPTIM_SHORTCUTS, **BY_HAND_OPTIM):
+                opt.step()
+            ref_params = [p for name, p in ref.named_parameters() if name in grads]
+            with torch.no_grad():
+                lion_reference_step(ref_params, [grads[name] for name, _ in ref.named_parameters() if name in grads],
+                                    state, lr, betas, wd)
+            for name, p in net.named_parameters():
+                if name in grads:
+                    assert torch.equal(p.grad, grads[name]), f"{what}: step {t + 1} changed {name}.grad; an optimizer never changes p.grad"
+            for (name, p), q in zip(net.named_parameters(), ref.parameters()):
+                close(p, q, f"{what}: after step {t + 1}, parameter {name!r} differs from the paper's update. Hint: {LION_HINT}",
+                      rtol=1e-10, atol=1e-13)
+        assert not opt.state.get(net.unused), f"{what} created state for a parameter that never had a gradient (skip p.grad is None)"
+        for (name, p), q in zip(net.named_parameters(), ref.parameters()):
+            if name in grads:
+                got = opt.state[p].get("exp_avg")
+                assert got is not None, f"{what}: self.state[p] of {name!r} holds {sorted(opt.state[p])}; expected 'exp_avg' (m)"
+                close(got, state[id(q)], f"{what}: self.state[p]['exp_avg'] of {name!r} after 40 steps is not the paper's m "
+                      "(m <- b2 * m + (1 - b2) * g, after the update)", rtol=1e-10, atol=1e-13)
+
+    def test_every_coordinate_moves_by_exactly_lr_without_decay(self):
+        ex = lab.exercise(2)
+        p = nn.Parameter(torch.tensor([1.0, -2.0, 3.0, 0.5], dtype=torch.float64))
+        opt = ex.Lion([p], lr=0.25)
+        moves = []
+        for g in ([1e-6, -5.0, 0.0, 2.0], [-3.0, 1.0, 0.0, 1e3], [2.0, 2.0, 0.0, -1e-9]):
+            before = p.detach().clone()
+            p.grad = torch.tensor(g, dtype=torch.float64)
+            with forbid(*OPTIM_SHORTCUTS, **BY_HAND_OPTIM):
+                opt.step()
+            moves.append((p.detach() - before).tolist())
+        # signs of c = 0.9 m + 0.1 g with the old m, m = 0.99 m + 0.01 g afterwards; sign(0) = 0
+        # (step 2, coordinate 1: m = -0.05 but c = +0.055; step 3, coordinate 3: g < 0 but c = +9.02, the momentum wins)
+        want = [[-0.25, 0.25, 0.0, -0.25], [0.25, -0.25, 0.0, -0.25], [-0.25, -0.25, 0.0, -0.25]]
+        assert moves == want, (
+            f"Lion(lr=0.25) moved the coordinates by {moves} over three steps; the paper's rule moves each by exactly "
+            f"-lr * sign(b1 * m + (1 - b1) * g), which is {want} here (sign(0) = 0). Hint: {LION_HINT}"
+        )
+
+    def test_param_groups_and_lr_changes_and_state_dict(self):
+        ex = lab.exercise(2)
+        net = race_net(4)
+        ref = copy.deepcopy(net)
+        groups = [{"params": [net[0].weight, net[2].weight], "weight_decay": 0.3},
+                  {"params": [net[0].bias, net[2].bias], "lr": 1e-3, "weight_decay": 0.0}]
+        opt = ex.Lion(groups, lr=1e-2)
+        settings = [(1e-2, 0.3), (1e-3, 0.0)]
+        ref_groups = [[ref[0].weight, ref[2].weight], [ref[0].bias, ref[2].bias]]
+        X, Y = race_data(4)
+        state: dict = {}
+        for t in range(30):
+            if t == 10:
+                for group in opt.param_groups:
+                    group["lr"] /= 10  # a scheduler in disguise
+                settings = [(lr / 10, wd) for lr, wd in settings]
+            if t == 20:  # resume in a new optimizer from a checkpoint of the old one
+                saved = copy.deepcopy(opt.state_dict())
+                opt = ex.Lion([{"params": g["params"]} for g in opt.param_groups], lr=0.5)
+                opt.load_state_dict(saved)
+            opt.zero_grad()
+            F.mse_loss(net(X), Y).backward()
+            with torch.no_grad():
+                for params, (lr, wd) in zip(ref_groups, settings):
+                    names = {id(q): n for n, q in ref.named_parameters()}
+                    grads = [dict(net.named_parameters())[names[id(q)]].grad.clone() for q in params]
+                    lion_reference_step(params, grads, state, lr, (0.9, 0.99), wd)
+            opt.step()
+            for (name, p), q in zip(net.named_parameters(), ref.parameters()):
+                close(p, q, f"Lion with two param groups (lr 1e-2 with wd 0.3, lr 1e-3 without), lrs cut by 10x at step 10, "
+                      f"reloaded from its state_dict at step 20: after step {t + 1}, {name!r} differs from the paper's update "
+                      "(read lr and weight_decay from each group at every step; keep m in self.state[p]['exp_avg'])",
+                      rtol=1e-10, atol=1e-13)
+
+    @pytest.mark.parametrize("kwargs", [{"lr": -1e-4}, {"betas": (1.0, 0.99)}, {"betas": (0.9, -0.1)}, {"weight_decay": -0.1}])
+    def test_invalid_hyperparameters_raise_value_error(self, kwargs):
+        ex = lab.exercise(2)
+        try:
+            ex.Lion([nn.Parameter(torch.zeros(3))], **kwargs)
+        except ValueError:
+            return
+        pytest.fail(f"{describe('Lion', kwargs)} should raise ValueError (lr >= 0, betas in [0, 1), weight_decay >= 0)")
+
+
 # ---------------------------------------------------------------------------------------------
 # Exercise 3: schedules and the range finder
 # ---------------------------------------------------------------------------------------------
 
 SCHEDULER_SHORTCUTS = tuple(
     f"torch.optim.lr_scheduler.{cls}"
-    for cls in ("StepLR", "LinearLR", "CosineAnnealingLR", "SequentialLR", "OneCycleLR", "LambdaLR", "MultiplicativeLR")
+    for cls in ("StepLR", "LinearLR", "CosineAnnealingLR", "SequentialLR", "OneCycleLR", "LambdaLR", "MultiplicativeLR",
+                "MultiStepLR", "CosineAnnealingWarmRestarts")
 )
 BY_HAND_SCHEDULE = dict(why="Exercise 3 asks for each schedule as a formula of the step, not through a torch scheduler")
 
@@ -540,6 +656,27 @@ class TestSchedules:
         after = ex.warmup_cosine_lr(total + 5, 0.1, warmup, total, start_factor, min_lr)
         assert math.isclose(after, min_lr, abs_tol=1e-15), f"{what}: past total_steps you return {after}; expected min_lr={min_lr}"
 
+    def test_warmup_cosine_from_exactly_zero(self):
+        ex = lab.exercise(3)
+        what = "warmup_cosine_lr(step, base_lr=0.1, warmup_steps=8, total_steps=40, warmup_start_factor=0.0)"
+        with forbid(*SCHEDULER_SHORTCUTS, **BY_HAND_SCHEDULE):
+            try:
+                got = [ex.warmup_cosine_lr(t, 0.1, 8, 40, 0.0) for t in range(41)]
+            except ValueError as err:
+                pytest.fail(f"{what} raised ValueError ({err}); a warm-up from exactly 0 is allowed (0 <= s0 <= 1)")
+        assert got[0] == 0.0, f"{what}: at step 0 you return {got[0]!r}; a warm-up from 0 starts at exactly 0.0"
+        for t in range(8):
+            assert math.isclose(got[t], 0.1 * t / 8, rel_tol=1e-12, abs_tol=1e-15), (
+                f"{what}: at step {t} you return {got[t]!r}; the warm-up rises linearly, base_lr * step / W = {0.1 * t / 8!r}"
+            )
+        # from step W on it is the cosine part; LinearLR itself refuses start_factor=0, so compare from there
+        want = torch_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=32), 33)
+        for t in range(8, 41):
+            assert math.isclose(got[t], want[t - 8], rel_tol=1e-9, abs_tol=1e-15), (
+                f"{what}: at step {t} you return {got[t]!r}; CosineAnnealingLR(T_max=32) gives {want[t - 8]!r} "
+                f"{t - 8} steps after the warm-up"
+            )
+
     def test_warmup_cosine_without_warmup_is_cosine_annealing(self):
         ex = lab.exercise(3)
         want = torch_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=25, eta_min=1e-4), 26)
@@ -558,12 +695,33 @@ class TestSchedules:
                          f"one_cycle_lr(step, max_lr=0.5, total_steps={total}, pct_start={pct}, div_factor={div}, "
                          f"final_div_factor={final_div}, anneal_strategy={anneal!r}) vs OneCycleLR")
 
+    @pytest.mark.parametrize("milestones,gamma", [([5, 12, 20], 0.5), ([20, 5], 0.1), ([3, 3, 10], 0.5), ([0, 7], 0.8)])
+    def test_multistep_matches_multisteplr(self, milestones, gamma):
+        ex = lab.exercise(3)
+        want = torch_lrs(lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=milestones, gamma=gamma), 30)
+        compare_schedule(lambda t: ex.multistep_lr(t, 0.1, milestones, gamma), want,
+                         f"multistep_lr(step, base_lr=0.1, milestones={milestones}, gamma={gamma}) vs MultiStepLR (the lr "
+                         "at a milestone step is already decayed; a repeated milestone decays twice)")
+
+    @pytest.mark.parametrize("T_0,T_mult,eta_min", [(10, 1, 0.0), (5, 2, 1e-3), (3, 3, 0.0), (1, 2, 0.0)])
+    def test_cosine_warm_restarts_matches_sgdr(self, T_0, T_mult, eta_min):
+        ex = lab.exercise(3)
+        want = torch_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=T_0, T_mult=T_mult,
+                                                                                          eta_min=eta_min), 130)
+        compare_schedule(lambda t: ex.cosine_warm_restarts_lr(t, 0.1, T_0, T_mult, eta_min), want,
+                         f"cosine_warm_restarts_lr(step, base_lr=0.1, T_0={T_0}, T_mult={T_mult}, eta_min={eta_min}) vs "
+                         f"CosineAnnealingWarmRestarts (periods of {T_0}, {T_0 * T_mult}, {T_0 * T_mult ** 2}, ... steps; "
+                         "base_lr again at each restart)")
+
     @pytest.mark.parametrize("call", [
         "step_decay_lr(0, 0.1, step_size=0)",
         "warmup_cosine_lr(0, 0.1, warmup_steps=10, total_steps=10)",
-        "warmup_cosine_lr(0, 0.1, warmup_steps=2, total_steps=10, warmup_start_factor=0.0)",
+        "warmup_cosine_lr(0, 0.1, warmup_steps=2, total_steps=10, warmup_start_factor=-0.1)",
+        "warmup_cosine_lr(0, 0.1, warmup_steps=2, total_steps=10, warmup_start_factor=1.5)",
         "one_cycle_lr(0, 0.1, total_steps=10, anneal_strategy='exp')",
         "one_cycle_lr(10, 0.1, total_steps=10)",
+        "cosine_warm_restarts_lr(0, 0.1, T_0=0)",
+        "cosine_warm_restarts_lr(0, 0.1, T_0=5, T_mult=0)",
     ])
     def test_schedules_reject_invalid_arguments(self, call):
         ex = lab.exercise(3)
@@ -1171,6 +1329,75 @@ class TestHealthyTraining:
             "the temporary file was not fsync'ed before the rename: f.flush(); os.fsync(f.fileno()) puts the bytes on "
             "the disk, otherwise a power cut can leave the renamed file empty"
         )
+
+
+@pytest.mark.exercise(4)
+class TestUpdateToParamRatio:
+    @staticmethod
+    def scripted_model():
+        model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+        with torch.no_grad():
+            model[0].weight.copy_(torch.tensor([[3.0, 0.0], [0.0, 4.0]]))  # norm 5
+            model[0].bias.zero_()                                          # norm 0
+            model[2].weight.copy_(torch.tensor([[1.0, -1.0]]))
+            model[2].bias.fill_(2.0)
+        return model
+
+    def test_measures_the_actual_move_in_place_relative_to_the_size_before(self):
+        ex = lab.exercise(4)
+        model = self.scripted_model()
+        calls = []
+
+        def step():  # a scripted "optimizer step", in place like every torch.optim step
+            calls.append(1)
+            with torch.no_grad():
+                model[0].weight.add_(torch.tensor([[0.03, 0.0], [0.0, 0.04]]))  # moves by 0.05: ratio 0.05 / 5 = 0.01
+                model[0].bias.add_(torch.tensor([0.5, 0.0]))                    # from zero: inf
+                model[2].bias.mul_(1.5)                                         # 2 -> 3: ratio 0.5
+                # model[2].weight does not move: 0.0
+
+        got = ex.update_to_param_ratio(model, step)
+        assert len(calls) == 1, f"update_to_param_ratio called step_fn {len(calls)} times; it must take exactly one step"
+        want = {"0.weight": 0.01, "0.bias": math.inf, "2.weight": 0.0, "2.bias": 0.5}
+        assert isinstance(got, dict) and set(got) == set(want), (
+            f"update_to_param_ratio returned the keys {sorted(got) if isinstance(got, dict) else got!r}; expected the "
+            f"names of model.named_parameters(), {sorted(want)}"
+        )
+        for name, value in want.items():
+            assert isinstance(got[name], float), f"update_to_param_ratio(...)[{name!r}] is a {type(got[name]).__name__}; expected a Python float"
+            assert got[name] == value or math.isclose(got[name], value, rel_tol=1e-6), (
+                f"update_to_param_ratio(...)[{name!r}] is {got[name]!r}; expected {value!r} (||p_after - p_before|| / "
+                "||p_before||, 2-norms over the whole tensor, the size taken BEFORE the step; 0.0 for a parameter that "
+                "did not move, inf for one that moved away from all zeros). A ratio of 0 everywhere means the snapshot "
+                "shared memory with the parameters (clone it)"
+            )
+
+    def test_matches_a_real_adam_step(self):
+        ex = lab.exercise(4)
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+
+        def step():
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+        twin = copy.deepcopy(model)
+        twin_opt = torch.optim.Adam(twin.parameters(), lr=1e-3)
+        before = {n: p.detach().clone() for n, p in twin.named_parameters()}
+        twin_opt.zero_grad()
+        F.cross_entropy(twin(x), y).backward()
+        twin_opt.step()
+        want = {n: ((p.detach() - before[n]).norm() / before[n].norm()).item() for n, p in twin.named_parameters()}
+        got = ex.update_to_param_ratio(model, step)
+        for name, value in want.items():
+            assert math.isclose(got[name], value, rel_tol=1e-5), (
+                f"after one Adam(lr=1e-3) step, update_to_param_ratio(...)[{name!r}] is {got[name]!r}; the parameter moved "
+                f"by {value!r} of its size (measure the actual change of the parameter, not lr * grad: Adam's step is "
+                "not the gradient)"
+            )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_schedules.py by `make stubs` [fingerprint 9325a1b790b4]
+# Exercise stub generated from solution/exercise3_schedules.py by `make stubs` [fingerprint 1b314523b4dc]
 """Exercise 3: learning-rate schedules, and a learning-rate range finder.
 
 A schedule here is a plain function of the step number: ``lr = schedule(step, ...)``. That
@@ -10,15 +10,20 @@ makes it easy to test, to plot and to reason about; to drive an optimizer with i
     step_decay_lr      StepLR
     warmup_cosine_lr   SequentialLR(LinearLR, CosineAnnealingLR)
     one_cycle_lr       OneCycleLR
+    multistep_lr       MultiStepLR
+    cosine_warm_restarts_lr   CosineAnnealingWarmRestarts (SGDR)
 
-The range finder (Smith, 2015) answers "which learning rate?" empirically: train for a few
-hundred steps while the learning rate grows exponentially, and watch where the loss falls
-fastest and where it blows up.
+The range finder answers "which learning rate?" empirically. Smith (2017) introduced the idea
+(his "LR range test" raises the lr linearly over a few epochs and reads off where the accuracy
+starts to rise and where it stalls); the version here is the one fastai's ``lr_find`` made
+common: the lr grows exponentially for a few hundred steps, the loss is smoothed, and the run
+stops once it blows up.
 
 Run the checks with:  make test-lab LAB=phase1_foundations/lab3_training_loop EX=3
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import itertools
 import math
@@ -75,8 +80,10 @@ def warmup_cosine_lr(
         step >= T:      min_lr
     Same values as SequentialLR([LinearLR(opt, s0, 1.0, total_iters=W),
     CosineAnnealingLR(opt, T_max=T - W, eta_min=min_lr)], milestones=[W]) for W >= 1, and as the
-    CosineAnnealingLR alone for W = 0.
-    Raises ValueError unless 0 <= W < T and 0 < s0 <= 1.
+    CosineAnnealingLR alone for W = 0. s0 = 0 (a warm-up from exactly 0, the usual convention in
+    language-model training code) is allowed: the lr at step 0 is then 0.0 (LinearLR itself needs
+    s0 > 0, so compare it from step 1, or with a tiny positive s0).
+    Raises ValueError unless 0 <= W < T and 0 <= s0 <= 1.
     """
     # TODO: three cases by step: the warm-up line of the docstring, the cosine part, min_lr from T on.
     # TODO: in the cosine part, measure how far through it the step is (0 to 1), and turn half a
@@ -155,3 +162,31 @@ def suggest_lr(lrs: Sequence[float], losses: Sequence[float]) -> float:
     # TODO: scan the neighbouring pairs, keeping the most negative slope seen so far (replace it only
     # TODO: when strictly steeper, so the first wins a tie); skip pairs with a non-finite loss.
     raise NotImplementedError("Exercise 3.5: implement suggest_lr")
+
+
+def multistep_lr(step: int, base_lr: float, milestones: Sequence[int], gamma: float = 0.1) -> float:
+    """Learning rate at ``step`` when it is multiplied by ``gamma`` at each of the ``milestones``.
+
+    The lr is base_lr * gamma ** k, with k the number of milestones m <= step (a milestone that
+    appears twice counts twice; the milestones may come in any order), as
+    ``torch.optim.lr_scheduler.MultiStepLR``: at step m itself the lr is already the decayed one.
+    """
+    # TODO: count the milestones that have been reached by this step (the bisect module counts in a
+    # TODO: sorted list); a milestone equal to the step has been reached.
+    raise NotImplementedError("Exercise 3.6: implement multistep_lr")
+
+
+def cosine_warm_restarts_lr(step: int, base_lr: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> float:
+    """SGDR (Loshchilov and Hutter, 2017): cosine decays from base_lr towards eta_min, restarted again and again.
+
+    The first period lasts T_0 steps, each next one T_mult times longer (T_0, T_0 * T_mult, ...).
+    With T_cur the steps since the last restart and T_i the current period's length:
+        lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
+    so the lr is base_lr at every restart (T_cur = 0), as
+    ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` stepped once per step.
+    Raises ValueError for T_0 < 1 or T_mult < 1.
+    """
+    # TODO: find which period the step is in, and how far into it: walk the periods, subtracting
+    # TODO: each length from the step until what is left is shorter than the current period.
+    # TODO: integers only here: a logarithm finds the period too, but rounds wrongly at the restarts.
+    raise NotImplementedError("Exercise 3.7: implement cosine_warm_restarts_lr")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_healthy_training.py by `make stubs` [fingerprint 2752c52bd786]
+# Exercise stub generated from solution/exercise4_healthy_training.py by `make stubs` [fingerprint 474a0c6eefa7]
 """Exercise 4: keeping training healthy. Gradient clipping, early stopping, checkpoints that survive a crash.
 
 Three tools every long run needs:
@@ -22,7 +22,7 @@ import os
 import random
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Callable, Iterable, Optional, Union
 
 import numpy as np
 import torch
@@ -140,3 +140,21 @@ def load_checkpoint(
     # TODO: the mirror of save_checkpoint, reading as the docstring says; restore only the objects
     # TODO: passed in (a scheduler only when the file holds one) and the RNG only when asked.
     raise NotImplementedError("Exercise 4.7: implement load_checkpoint")
+
+
+def update_to_param_ratio(model: nn.Module, step_fn: Callable[[], Any]) -> dict[str, float]:
+    """Take one training step and measure, per parameter, how far it moved relative to its size.
+
+    Calls ``step_fn()`` exactly once (it does one training step on ``model``: zero_grad, forward,
+    backward, optimizer.step()). For every entry (name, p) of ``model.named_parameters()``, with
+    p0 its value just before the call and p1 just after, the ratio of 2-norms over all entries
+        ratio = ||p1 - p0|| / ||p0||
+    is returned under ``name``, as a Python float: 0.0 for a parameter that did not move, and
+    inf for one that moved away from all zeros. Changes nothing besides what ``step_fn`` does.
+    A healthy ratio is about 1e-3 (CS231n, "Neural Networks Part 3"; Karpathy, "A Recipe for
+    Training Neural Networks"): far below, the lr is too low; far above, too high.
+    """
+    # TODO: snapshot every parameter BEFORE the step, as real copies (p.detach() alone shares memory
+    # TODO: with p, and an in-place optimizer step would change the "snapshot" too).
+    # TODO: divide by the norm before the step; norms of the whole tensor (torch.linalg.vector_norm).
+    raise NotImplementedError("Exercise 4.8: implement update_to_param_ratio")

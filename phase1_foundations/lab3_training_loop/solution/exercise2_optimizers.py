@@ -1,4 +1,4 @@
-"""Exercise 2: optimizers from their papers: SGD (momentum, Nesterov), RMSprop, Adam, AdamW.
+"""Exercise 2: optimizers from their papers: SGD (momentum, Nesterov), RMSprop, Adam, AdamW, Lion.
 
 Each optimizer is a ``torch.optim.Optimizer`` subclass, so everything built on that class works
 with yours unchanged: ``zero_grad``, ``param_groups`` with their own hyperparameters,
@@ -13,7 +13,8 @@ Two rules make that work:
   resumes with your optimizer.
 
 Your optimizers are graded by running them beside torch.optim's on the same model and data for
-many steps: the parameters must stay equal.
+many steps: the parameters must stay equal. Lion has no torch.optim twin: it is graded against
+the update rule of its paper, written out in the test.
 
 Run the checks with:  make test-lab LAB=phase1_foundations/lab3_training_loop EX=2
 """
@@ -286,3 +287,67 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
     ):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+class Lion(torch.optim.Optimizer):
+    """Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2).
+
+    EvoLved Sign Momentum: every coordinate moves by exactly lr (or 0) in the direction of the
+    sign of an interpolation between the momentum and the new gradient. Per parameter p with
+    gradient g, learning rate lr, betas (b1, b2), decoupled weight decay lambda; m starts at zero:
+        c <- b1 * m + (1 - b1) * g            (the interpolation that gives the update's direction)
+        p <- p - lr * (sign(c) + lambda * p)  (lambda * p uses p before this step: decoupled decay)
+        m <- b2 * m + (1 - b2) * g            (the momentum, AFTER the update, with the other beta)
+    sign(0) is 0. State: ``self.state[p]["exp_avg"]`` (m). Never changes ``p.grad``.
+    Raises ValueError for lr < 0, a beta outside [0, 1), or weight_decay < 0.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-4,
+        betas: tuple[float, float] = (0.9, 0.99),
+        weight_decay: float = 0.0,
+    ):
+        # BEGIN SOLUTION
+        # TODO: as in Adam: validate (lr >= 0, each beta in [0, 1), weight_decay >= 0), then hand
+        # TODO: every hyperparameter to the base class.
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay)
+        super().__init__(params, defaults)
+        # END SOLUTION
+
+    @torch.no_grad()
+    def step(self, closure: Optional[Callable[[], torch.Tensor]] = None) -> Optional[torch.Tensor]:
+        """Update every parameter that has a gradient; ``closure`` as in :meth:`SGD.step`."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        # BEGIN SOLUTION
+        # TODO: the three lines of the docstring, in that order: the direction uses b1 and the OLD m;
+        # TODO: the momentum is updated last, with b2. The decay multiplies p by (1 - lr * lambda).
+        # TODO: c is a new tensor (m must not change until the last line); torch.sign gives the signs.
+        for group in self.param_groups:
+            lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad
+                state = self.state[p]
+                if len(state) == 0:
+                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                exp_avg = state["exp_avg"]
+                if weight_decay != 0:
+                    p.mul_(1 - lr * weight_decay)
+                direction = exp_avg.mul(beta1).add_(grad, alpha=1 - beta1).sign_()
+                p.add_(direction, alpha=-lr)
+                exp_avg.mul_(beta2).add_(grad, alpha=1 - beta2)
+        # END SOLUTION
+        return loss

@@ -9,15 +9,20 @@ makes it easy to test, to plot and to reason about; to drive an optimizer with i
     step_decay_lr      StepLR
     warmup_cosine_lr   SequentialLR(LinearLR, CosineAnnealingLR)
     one_cycle_lr       OneCycleLR
+    multistep_lr       MultiStepLR
+    cosine_warm_restarts_lr   CosineAnnealingWarmRestarts (SGDR)
 
-The range finder (Smith, 2015) answers "which learning rate?" empirically: train for a few
-hundred steps while the learning rate grows exponentially, and watch where the loss falls
-fastest and where it blows up.
+The range finder answers "which learning rate?" empirically. Smith (2017) introduced the idea
+(his "LR range test" raises the lr linearly over a few epochs and reads off where the accuracy
+starts to rise and where it stalls); the version here is the one fastai's ``lr_find`` made
+common: the lr grows exponentially for a few hundred steps, the loss is smoothed, and the run
+stops once it blows up.
 
 Run the checks with:  make test-lab LAB=phase1_foundations/lab3_training_loop EX=3
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import itertools
 import math
@@ -78,8 +83,10 @@ def warmup_cosine_lr(
         step >= T:      min_lr
     Same values as SequentialLR([LinearLR(opt, s0, 1.0, total_iters=W),
     CosineAnnealingLR(opt, T_max=T - W, eta_min=min_lr)], milestones=[W]) for W >= 1, and as the
-    CosineAnnealingLR alone for W = 0.
-    Raises ValueError unless 0 <= W < T and 0 < s0 <= 1.
+    CosineAnnealingLR alone for W = 0. s0 = 0 (a warm-up from exactly 0, the usual convention in
+    language-model training code) is allowed: the lr at step 0 is then 0.0 (LinearLR itself needs
+    s0 > 0, so compare it from step 1, or with a tiny positive s0).
+    Raises ValueError unless 0 <= W < T and 0 <= s0 <= 1.
     """
     # BEGIN SOLUTION
     # TODO: three cases by step: the warm-up line of the docstring, the cosine part, min_lr from T on.
@@ -87,8 +94,8 @@ def warmup_cosine_lr(
     # TODO: cosine period into a weight going from 1 to 0 that blends base_lr into min_lr.
     if not 0 <= warmup_steps < total_steps:
         raise ValueError(f"need 0 <= warmup_steps < total_steps, got {warmup_steps} and {total_steps}")
-    if not 0.0 < warmup_start_factor <= 1.0:
-        raise ValueError(f"warmup_start_factor must be in (0, 1], got {warmup_start_factor}")
+    if not 0.0 <= warmup_start_factor <= 1.0:
+        raise ValueError(f"warmup_start_factor must be in [0, 1], got {warmup_start_factor}")
     if step < warmup_steps:
         return base_lr * (warmup_start_factor + (1.0 - warmup_start_factor) * step / warmup_steps)
     if step >= total_steps:
@@ -236,4 +243,42 @@ def suggest_lr(lrs: Sequence[float], losses: Sequence[float]) -> float:
     if best_i is None:
         raise ValueError("no two neighbouring finite losses")
     return float(lrs[best_i])
+    # END SOLUTION
+
+
+def multistep_lr(step: int, base_lr: float, milestones: Sequence[int], gamma: float = 0.1) -> float:
+    """Learning rate at ``step`` when it is multiplied by ``gamma`` at each of the ``milestones``.
+
+    The lr is base_lr * gamma ** k, with k the number of milestones m <= step (a milestone that
+    appears twice counts twice; the milestones may come in any order), as
+    ``torch.optim.lr_scheduler.MultiStepLR``: at step m itself the lr is already the decayed one.
+    """
+    # BEGIN SOLUTION
+    # TODO: count the milestones that have been reached by this step (the bisect module counts in a
+    # TODO: sorted list); a milestone equal to the step has been reached.
+    return base_lr * gamma ** bisect.bisect_right(sorted(milestones), step)
+    # END SOLUTION
+
+
+def cosine_warm_restarts_lr(step: int, base_lr: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> float:
+    """SGDR (Loshchilov and Hutter, 2017): cosine decays from base_lr towards eta_min, restarted again and again.
+
+    The first period lasts T_0 steps, each next one T_mult times longer (T_0, T_0 * T_mult, ...).
+    With T_cur the steps since the last restart and T_i the current period's length:
+        lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
+    so the lr is base_lr at every restart (T_cur = 0), as
+    ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` stepped once per step.
+    Raises ValueError for T_0 < 1 or T_mult < 1.
+    """
+    # BEGIN SOLUTION
+    # TODO: find which period the step is in, and how far into it: walk the periods, subtracting
+    # TODO: each length from the step until what is left is shorter than the current period.
+    # TODO: integers only here: a logarithm finds the period too, but rounds wrongly at the restarts.
+    if T_0 < 1 or T_mult < 1:
+        raise ValueError(f"need T_0 >= 1 and T_mult >= 1, got {T_0} and {T_mult}")
+    t_cur, t_i = step, T_0
+    while t_cur >= t_i:
+        t_cur -= t_i
+        t_i *= T_mult
+    return eta_min + (base_lr - eta_min) * (1.0 + math.cos(math.pi * t_cur / t_i)) / 2.0
     # END SOLUTION

@@ -21,7 +21,7 @@ import os
 import random
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Callable, Iterable, Optional, Union
 
 import numpy as np
 import torch
@@ -228,4 +228,37 @@ def load_checkpoint(
     if restore_rng:
         set_rng_state(ckpt["rng"])
     return {"epoch": int(ckpt["epoch"]), "extra": ckpt.get("extra", {})}
+    # END SOLUTION
+
+
+def update_to_param_ratio(model: nn.Module, step_fn: Callable[[], Any]) -> dict[str, float]:
+    """Take one training step and measure, per parameter, how far it moved relative to its size.
+
+    Calls ``step_fn()`` exactly once (it does one training step on ``model``: zero_grad, forward,
+    backward, optimizer.step()). For every entry (name, p) of ``model.named_parameters()``, with
+    p0 its value just before the call and p1 just after, the ratio of 2-norms over all entries
+        ratio = ||p1 - p0|| / ||p0||
+    is returned under ``name``, as a Python float: 0.0 for a parameter that did not move, and
+    inf for one that moved away from all zeros. Changes nothing besides what ``step_fn`` does.
+    A healthy ratio is about 1e-3 (CS231n, "Neural Networks Part 3"; Karpathy, "A Recipe for
+    Training Neural Networks"): far below, the lr is too low; far above, too high.
+    """
+    # BEGIN SOLUTION
+    # TODO: snapshot every parameter BEFORE the step, as real copies (p.detach() alone shares memory
+    # TODO: with p, and an in-place optimizer step would change the "snapshot" too).
+    # TODO: divide by the norm before the step; norms of the whole tensor (torch.linalg.vector_norm).
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    step_fn()
+    ratios: dict[str, float] = {}
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            moved = torch.linalg.vector_norm((p.detach() - before[name]).double()).item()
+            size = torch.linalg.vector_norm(before[name].double()).item()
+            if moved == 0.0:
+                ratios[name] = 0.0
+            elif size == 0.0:
+                ratios[name] = math.inf
+            else:
+                ratios[name] = moved / size
+    return ratios
     # END SOLUTION
