@@ -77,6 +77,54 @@ def scripted_copies(clock: FakeClock, copy_seconds: list[float], alloc_seconds: 
     return Mode(), log
 
 
+class ScriptedGPU:
+    """A fake GPU for grading CUDA-event timers: ``launch(seconds)`` queues work and returns at once;
+    ``Event(enable_timing=True)`` makes events whose ``record()`` queues a marker. The queue runs (and
+    its clock moves) only when an event is synchronised; ``elapsed_time`` between two completed
+    events is in milliseconds and raises, as CUDA does, when an event has not completed."""
+
+    hint = ("elapsed_time needs both events completed: record the end event after fn(), then end.synchronize() "
+            "before reading it, and make the events with enable_timing=True")
+
+    def __init__(self) -> None:
+        self.queue: list = []
+        self.clock = 0.0
+        self.waited = False
+        gpu = self
+
+        class Event:
+            def __init__(self, enable_timing: bool = False, **kwargs) -> None:
+                self.timing, self.stamp = enable_timing, None
+
+            def record(self, stream=None) -> None:
+                self.stamp = None
+                gpu.queue.append(self)
+
+            def synchronize(self) -> None:
+                gpu.waited = True
+                while self in gpu.queue:
+                    item = gpu.queue.pop(0)
+                    if isinstance(item, float):
+                        gpu.clock += item
+                    else:
+                        item.stamp = gpu.clock
+
+            def query(self) -> bool:
+                return self not in gpu.queue
+
+            def elapsed_time(self, end) -> float:
+                if not (self.timing and end.timing):
+                    raise RuntimeError("Both events must be created with enable_timing=True")
+                if self.stamp is None or end.stamp is None:
+                    raise RuntimeError("elapsed_time on an event that has not completed (the GPU has not reached it)")
+                return (end.stamp - self.stamp) * 1e3
+
+        self.Event = Event
+
+    def launch(self, seconds: float) -> None:
+        self.queue.append(float(seconds))
+
+
 # ---------------------------------------------------------------------------------------------
 # Exercise 1: devices and transfers
 # ---------------------------------------------------------------------------------------------
@@ -234,6 +282,7 @@ class TestDevices:
                 ex.host_to_device_bandwidth(1024, "cpu", pinned=True)
 
     @NEEDS_CUDA
+    @pytest.mark.gpu
     def test_pinned_copies_are_faster_than_pageable_on_cuda(self):
         ex = lab.exercise(1)
         pageable = ex.host_to_device_bandwidth(64 << 20, "cuda", pinned=False, repeat=5)
@@ -243,6 +292,7 @@ class TestDevices:
         )
 
     @NEEDS_CUDA
+    @pytest.mark.gpu
     def test_to_device_cuda_non_blocking(self):
         ex = lab.exercise(1)
         got = ex.to_device({"a": torch.randn(4).pin_memory()}, "cuda", non_blocking=True)
@@ -351,6 +401,100 @@ class TestBenchmarking:
             "a value wider than the register still takes one lane (at least 1), it does not make the machine do 0 FLOP/s"
         )
 
+    # -- CUDA events, graded on a scripted device ------------------------------------------------
+
+    def test_cuda_event_times_on_a_scripted_device(self):
+        ex = lab.exercise(2)
+        device = ScriptedGPU()
+        # Warm-up calls queue 1000 s of GPU work each, the timed calls 5, 1 and 3 ms. Events stamp the
+        # device clock when the GPU reaches them; elapsed_time is in milliseconds, as torch.cuda.Event's.
+        script = iter([1000.0, 1000.0, 0.005, 0.001, 0.003])
+        try:
+            times = ex.cuda_event_times(lambda: device.launch(next(script)), warmup=2, repeat=3, event=device.Event)
+        except RuntimeError as err:
+            pytest.fail(f"cuda_event_times raised {err}: {device.hint}")
+        assert isinstance(times, list) and len(times) == 3, f"cuda_event_times(warmup=2, repeat=3) returned {times!r}; expected a list of 3 floats"
+        want = [0.005, 0.001, 0.003]
+        assert all(math.isclose(float(t), w, rel_tol=1e-9) for t, w in zip(times, want)), (
+            f"on a scripted GPU (warm-up calls 1000 s each, timed calls 5, 1, 3 ms) cuda_event_times returned {times}; "
+            f"expected {want} seconds: one start and one end event around each timed call, none around the warm-up, and "
+            f"elapsed_time's milliseconds converted to seconds"
+        )
+        assert device.waited, "cuda_event_times never waited for an event (end.synchronize()) before reading elapsed_time"
+
+    @NEEDS_CUDA
+    @pytest.mark.gpu
+    def test_cuda_event_times_agree_with_a_synchronised_clock(self):
+        ex = lab.exercise(2)
+        a = torch.randn(2048, 2048, device="cuda")
+        events = ex.cuda_event_times(lambda: a @ a, warmup=3, repeat=10)
+        wall = lab.reference(2).time_fn(lambda: a @ a, warmup=3, repeat=10, sync=torch.cuda.synchronize)
+        med_e, med_w = sorted(events)[5], sorted(wall)[5]
+        assert all(t > 0 for t in events) and med_e < 3 * med_w and med_w < 3 * med_e, (
+            f"a 2048^3 matmul: CUDA-event median {med_e * 1e3:.3f} ms, synchronised wall-clock median {med_w * 1e3:.3f} ms; "
+            f"they should agree within a factor 3"
+        )
+
+    # -- torch.profiler ---------------------------------------------------------------------------
+
+    def test_profile_top_ops_finds_the_matmul_and_writes_a_chrome_trace(self, tmp_path):
+        ex = lab.exercise(2)
+        a, b = torch.randn(256, 256), torch.randn(256, 256)
+        trace = tmp_path / "trace.json"
+        rows = ex.profile_top_ops(lambda: a @ b, k=3, warmup=1, repeat=4, trace_path=str(trace))
+        assert isinstance(rows, list) and 1 <= len(rows) <= 3, f"profile_top_ops(k=3) returned {rows!r}; expected a list of at most 3 rows"
+        keys = {"name", "calls", "self_cpu_us", "cpu_total_us", "self_device_us"}
+        assert all(isinstance(r, dict) and set(r) >= keys for r in rows), f"each row needs the keys {sorted(keys)}; got {rows}"
+        names = [r["name"] for r in rows]
+        assert "aten::mm" in names, f"profiling a @ b, the top 3 operators by self CPU time were {names}; aten::mm does the work and must be among them"
+        mm = rows[names.index("aten::mm")]
+        assert mm["calls"] == 4, f"fn() was profiled repeat=4 times; aten::mm was counted {mm['calls']} time(s) (warm-up calls stay outside the profiler)"
+        selfs = [r["self_cpu_us"] for r in rows]
+        assert selfs == sorted(selfs, reverse=True) and rows[0]["name"] == "aten::mm", (
+            f"rows must be sorted by self CPU time, largest first; got {[(r['name'], r['self_cpu_us'], r['cpu_total_us']) for r in rows]} "
+            f"(aten::matmul only calls aten::mm: its total time is larger, its self time small)"
+        )
+        assert all(r["self_cpu_us"] <= r["cpu_total_us"] + 1e-6 for r in rows), f"self time can never exceed total time: {rows}"
+        if not torch.cuda.is_available():
+            assert all(r["self_device_us"] == 0.0 for r in rows), f"without a GPU self_device_us must be 0.0: {rows}"
+        import json
+
+        assert trace.exists(), f"profile_top_ops(trace_path={str(trace)!r}) wrote no file there"
+        data = json.loads(trace.read_text())
+        events = data.get("traceEvents") if isinstance(data, dict) else None
+        assert isinstance(events, list) and any(e.get("name") == "aten::mm" for e in events), (
+            "the trace file must be a Chrome trace: JSON with a 'traceEvents' list holding the aten::mm events (prof.export_chrome_trace)"
+        )
+
+    def test_profile_top_ops_leaves_the_warm_up_out(self):
+        ex = lab.exercise(2)
+        a = torch.randn(64, 64)
+        calls = {"n": 0}
+
+        def fn():  # the first call does one-off work (a cumulative sum), every call a matmul
+            calls["n"] += 1
+            if calls["n"] == 1:
+                torch.cumsum(a, 0)
+            return a @ a
+
+        rows = ex.profile_top_ops(fn, k=50, warmup=1, repeat=2)
+        names = [r["name"] for r in rows]
+        assert calls["n"] == 3, f"profile_top_ops(warmup=1, repeat=2) called fn {calls['n']} times; expected 3"
+        assert "aten::cumsum" not in names, (
+            f"the one-off work of the first (warm-up) call shows up in the profile: {names}; run the warm-up before the profiler starts"
+        )
+        with pytest.raises(ValueError):
+            ex.profile_top_ops(fn, sort_by="total")
+            pytest.fail("profile_top_ops(sort_by='total') returned; only 'self_cpu' and 'self_device' are allowed")
+
+    @NEEDS_CUDA
+    @pytest.mark.gpu
+    def test_profile_top_ops_reports_gpu_time_on_cuda(self):
+        ex = lab.exercise(2)
+        a = torch.randn(2048, 2048, device="cuda")
+        rows = ex.profile_top_ops(lambda: a @ a, k=5, warmup=2, repeat=3, sort_by="self_device")
+        assert rows and rows[0]["self_device_us"] > 0, f"profiling a CUDA matmul sorted by self device time gave {rows}; the top row must carry GPU time"
+
 
 # ---------------------------------------------------------------------------------------------
 # Exercise 3: mixed precision
@@ -431,11 +575,78 @@ class TestMixedPrecision:
 
     def test_autocast_dtype(self):
         ex = lab.exercise(3)
-        assert ex.autocast_dtype("cpu") == torch.bfloat16 and ex.autocast_dtype("cuda") == torch.float16, (
-            f"autocast_dtype: cpu -> {ex.autocast_dtype('cpu')}, cuda -> {ex.autocast_dtype('cuda')}; expected bfloat16 and float16"
-        )
+        assert ex.autocast_dtype("cpu") == torch.bfloat16, f"autocast_dtype('cpu') returned {ex.autocast_dtype('cpu')}; expected bfloat16"
         with pytest.raises(ValueError):
             ex.autocast_dtype("tpu")
+            pytest.fail("autocast_dtype('tpu') returned instead of raising ValueError")
+
+    def test_float_format_finite_only_matches_float8_e4m3fn(self):
+        ex = lab.exercise(3)
+        with forbid("torch.finfo", why="Exercise 3.1 asks you to derive the facts from the bit layout"):
+            fn = ex.float_format(4, 3, finite_only=True)
+            ieee = ex.float_format(4, 3)
+        info = torch.finfo(torch.float8_e4m3fn)
+        want = {"bits": 8, "max": info.max, "smallest_normal": info.smallest_normal,
+                "smallest_subnormal": smallest_subnormal(torch.float8_e4m3fn), "eps": info.eps}
+        for key, value in want.items():
+            assert key in fn and math.isclose(fn[key], value, rel_tol=1e-12), (
+                f"float_format(4, 3, finite_only=True) [float8_e4m3fn] gave {key} = {fn.get(key)!r}; torch says {value!r} "
+                f"(no infinities: the all-ones exponent holds numbers, only its all-ones mantissa is NaN)"
+            )
+        assert math.isclose(ieee["max"], 240.0), (
+            f"float_format(4, 3) with the IEEE layout gave max {ieee.get('max')!r}; expected 240 (the all-ones exponent "
+            f"reserved for inf/NaN): finite_only must change the result only when it is True"
+        )
+
+    def test_autocast_dtype_follows_the_gpus_bfloat16_support(self, monkeypatch):
+        ex = lab.exercise(3)
+        asked: list = []
+
+        def ampere(*args, **kwargs):  # compute capability 8.0+: native bfloat16
+            asked.append(kwargs.get("including_emulation", args[0] if args else True))
+            return True
+
+        def volta(including_emulation: bool = True):  # bfloat16 only emulated (slowly)
+            asked.append(including_emulation)
+            return including_emulation
+
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", ampere)
+        got = ex.autocast_dtype("cuda")
+        assert got == torch.bfloat16, f"autocast_dtype('cuda') on a GPU with native bfloat16 returned {got}; expected torch.bfloat16 (no GradScaler needed)"
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", volta)
+        got = ex.autocast_dtype("cuda")
+        assert got == torch.float16, (
+            f"autocast_dtype('cuda') on a GPU that only emulates bfloat16 returned {got}; expected torch.float16: ask "
+            f"torch.cuda.is_bf16_supported(including_emulation=False) (emulated bfloat16 is slow)"
+        )
+        assert asked, "autocast_dtype('cuda') never asked torch.cuda.is_bf16_supported"
+        for supported in (ampere, volta):
+            monkeypatch.setattr(torch.cuda, "is_bf16_supported", supported)
+            assert ex.autocast_dtype("cpu") == torch.bfloat16, f"autocast_dtype('cpu') returned {ex.autocast_dtype('cpu')}; CPU autocast uses bfloat16"
+
+    def test_pad_to_multiple(self):
+        ex = lab.exercise(3)
+        for args, want in [((4095,), 4096), ((4096,), 4096), ((0,), 0), ((1,), 8), ((9,), 16), ((10, 4), 12), ((7, 1), 7), ((17, 16), 32)]:
+            got = ex.pad_to_multiple(*args)
+            assert got == want, f"pad_to_multiple{args} returned {got!r}; expected {want} (the smallest multiple that is at least n)"
+        for bad in [(-1,), (8, 0), (8, -8)]:
+            with pytest.raises(ValueError):
+                ex.pad_to_multiple(*bad)
+                pytest.fail(f"pad_to_multiple{bad} returned instead of raising ValueError")
+
+    def test_tensor_core_friendly_uses_16_bytes_per_dimension(self):
+        ex = lab.exercise(3)
+        cases = [((4096, 4096, 4096, torch.float16), True), ((4095, 4096, 4096, torch.float16), False),
+                 ((4096, 4095, 4096, torch.bfloat16), False), ((4096, 4096, 4095, torch.bfloat16), False),
+                 ((12, 8, 4, torch.float32), True), ((12, 8, 4, torch.float16), False), ((6, 8, 8, torch.float32), False),
+                 ((16, 32, 48, torch.int8), True), ((8, 16, 16, torch.int8), False), ((16, 16, 16, torch.float8_e4m3fn), True),
+                 ((16, 24, 16, torch.float8_e5m2), False), ((2, 4, 6, torch.float64), True), ((3, 4, 6, torch.float64), False)]
+        for (m, k, n, dtype), want in cases:
+            got = ex.tensor_core_friendly(m, k, n, dtype)
+            assert got is want or got == want, (
+                f"tensor_core_friendly({m}, {k}, {n}, {dtype}) returned {got!r}; expected {want}: each of m, k, n must be a "
+                f"multiple of 16 bytes of {dtype} ({16 // dtype.itemsize} elements)"
+            )
 
     def test_autocast_train_step_matches_torch_autocast(self):
         ex = lab.exercise(3)
@@ -522,14 +733,20 @@ class TestMixedPrecision:
         close(b.grad[1:], torch.full((2,), 2.0), "the second group's finite gradients must be unscaled too (16 / 8 = 2)")
 
     @NEEDS_CUDA
-    def test_autocast_train_step_float16_on_cuda(self):
+    @pytest.mark.gpu
+    def test_autocast_train_step_on_cuda(self):
         ex = lab.exercise(3)
+        want = torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
+        got = ex.autocast_dtype("cuda")
+        assert got == want, f"autocast_dtype('cuda') on {torch.cuda.get_device_name()} returned {got}; expected {want}"
         model = tiny_model().cuda()
         seen = []
         model[0].register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
+        scaler = torch.amp.GradScaler("cuda") if want == torch.float16 else None
         ex.autocast_train_step(model, torch.optim.SGD(model.parameters(), lr=0.1), torch.randn(8, 8, device="cuda"),
-                               torch.randn(8, 1, device="cuda"), F.mse_loss, scaler=torch.amp.GradScaler("cuda"))
-        assert seen == [torch.float16], f"under CUDA autocast the first Linear's output must be float16; got {seen}"
+                               torch.randn(8, 1, device="cuda"), F.mse_loss, scaler=scaler)
+        assert seen == [want], f"under CUDA autocast the first Linear's output must be {want}; got {seen}"
+        assert all(p.dtype == torch.float32 for p in model.parameters()), "the weights must stay float32 under CUDA autocast"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -550,6 +767,48 @@ def hook_bytes(fn, *args, exclude=()) -> int:
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         fn(*args)
     return sum(seen.values())
+
+
+class FakeCudaMemory:
+    """A stand-in for ``torch.cuda`` that scripts the caching allocator's statistics and records the calls."""
+
+    def __init__(self, allocated: int, lifetime_peak: int, reserved: int) -> None:
+        self.allocated, self.peak, self.reserved = allocated, lifetime_peak, reserved
+        self.log: list[tuple] = []
+        self.recording = False
+        outer = self
+
+        class Memory:
+            @staticmethod
+            def _record_memory_history(enabled="all", *args, max_entries=None, **kwargs):
+                outer.log.append(("record", enabled, max_entries))
+                outer.recording = enabled not in (None, False)
+
+            @staticmethod
+            def _dump_snapshot(filename="dump_snapshot.pickle"):
+                outer.log.append(("dump", filename))
+
+        self.memory = Memory()
+
+    def alloc(self, nbytes: int) -> None:
+        self.allocated += nbytes
+        self.peak = max(self.peak, self.allocated)
+
+    def reset_peak_memory_stats(self, device=None) -> None:
+        self.log.append(("reset",))
+        self.peak = self.allocated
+
+    def synchronize(self, device=None) -> None:
+        self.log.append(("sync",))
+
+    def max_memory_allocated(self, device=None) -> int:
+        return self.peak
+
+    def memory_allocated(self, device=None) -> int:
+        return self.allocated
+
+    def memory_reserved(self, device=None) -> int:
+        return self.reserved
 
 
 def blocks(n: int = 3, width: int = 32) -> nn.ModuleList:
@@ -715,6 +974,120 @@ class TestMemory:
                 if p.requires_grad:
                     close(got[name], p.grad, f"accumulated gradient of {name} with micro_batch={micro} (10 samples) differs from the full-batch gradient")
 
+    def test_largest_batch_that_fits_bisects_on_out_of_memory(self):
+        ex = lab.exercise(4)
+        for lo, hi, limit in [(1, 1000, 37), (1, 1000, 1000), (1, 1000, 1), (1, 1000, 0), (8, 8, 8), (8, 8, 5), (3, 1024, 600)]:
+            calls: list[int] = []
+
+            def try_fn(n: int, limit: int = limit) -> None:  # "fits" up to `limit` samples, like a GPU with that much memory
+                calls.append(n)
+                if n > limit:
+                    raise torch.cuda.OutOfMemoryError(f"CUDA out of memory. Tried to allocate {n} MiB")
+
+            want = max(lo - 1, min(limit, hi))
+            got = ex.largest_batch_that_fits(try_fn, lo, hi)
+            assert got == want, (
+                f"largest_batch_that_fits(try_fn, lo={lo}, hi={hi}) returned {got}, where try_fn(n) raises OutOfMemoryError "
+                f"for n > {limit}; expected {want} (the largest size that fits, or lo - 1 when none does)"
+            )
+            bound = math.ceil(math.log2(hi - lo + 2))
+            assert len(calls) <= bound and all(lo <= n <= hi for n in calls), (
+                f"largest_batch_that_fits(try_fn, {lo}, {hi}) called try_fn {len(calls)} times ({calls[:12]}...); a bisection "
+                f"needs at most {bound} calls, each with a size in [lo, hi]"
+            )
+
+    def test_largest_batch_that_fits_lets_other_errors_through_and_checks_its_range(self):
+        ex = lab.exercise(4)
+
+        def broken(n: int) -> None:
+            if n > 10:
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+            raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (4x3 and 5x6)")
+
+        with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+            got = ex.largest_batch_that_fits(broken, 1, 100)
+            pytest.fail(f"largest_batch_that_fits returned {got} although try_fn raised a shape error, not an "
+                        f"out-of-memory error: catch torch.cuda.OutOfMemoryError only, or a bug looks like 'does not fit'")
+        for lo, hi in [(5, 4), (0, 10)]:
+            with pytest.raises(ValueError):
+                ex.largest_batch_that_fits(lambda n: None, lo, hi)
+                pytest.fail(f"largest_batch_that_fits(try_fn, lo={lo}, hi={hi}) must raise ValueError (need 1 <= lo <= hi)")
+
+    def test_profile_cuda_memory_resets_the_peak_and_records_around_fn(self):
+        ex = lab.exercise(4)
+        fake = FakeCudaMemory(allocated=5000, lifetime_peak=10**9, reserved=1 << 20)
+        log = fake.log
+
+        def work() -> None:  # allocates 1000 bytes, then frees 600 of them
+            log.append(("fn",))
+            fake.alloc(1000)
+            fake.alloc(-600)
+
+        got = ex.profile_cuda_memory(work, "snap.pickle", max_entries=123, cuda=fake)
+        want = {"peak_allocated": 6000, "allocated": 5400, "reserved": 1 << 20}
+        assert got == want, (
+            f"profile_cuda_memory on a scripted allocator (5000 bytes held before, fn allocates 1000 then frees 600, a "
+            f"program-wide peak of 1e9 before the call) returned {got}; expected {want}: reset the peak statistic before fn, "
+            f"or the peak is the whole program's"
+        )
+        kinds = [e[0] for e in log]
+        assert "record" in kinds and "dump" in kinds, f"with a snapshot path, history must be recorded and dumped; calls seen: {log}"
+        first_record, fn_at, dump_at = kinds.index("record"), kinds.index("fn"), kinds.index("dump")
+        assert log[first_record][1] not in (None, False) and log[first_record][2] == 123 and first_record < fn_at < dump_at, (
+            f"calls seen: {log}; expected _record_memory_history(max_entries=123) before fn, _dump_snapshot('snap.pickle') after it"
+        )
+        assert log[dump_at][1] == "snap.pickle", f"the snapshot went to {log[dump_at][1]!r}, not to the path given, 'snap.pickle'"
+        assert log[-1][:2] == ("record", None) or any(e[:2] == ("record", None) for e in log[dump_at:]), (
+            f"calls seen: {log}; recording must be switched off after the dump (_record_memory_history(enabled=None))"
+        )
+
+        fake2 = FakeCudaMemory(allocated=0, lifetime_peak=0, reserved=0)
+
+        def fails() -> None:
+            raise ValueError("a bug inside fn")
+
+        with pytest.raises(ValueError, match="a bug inside fn"):
+            ex.profile_cuda_memory(fails, "snap.pickle", cuda=fake2)
+        assert fake2.recording is False, (
+            f"fn raised, and profile_cuda_memory left the allocator recording its history (calls: {fake2.log}); stop "
+            f"it in a finally block, or every later allocation of the program is recorded"
+        )
+        fake3 = FakeCudaMemory(allocated=0, lifetime_peak=0, reserved=0)
+        ex.profile_cuda_memory(lambda: None, None, cuda=fake3)
+        assert not any(e[0] in ("record", "dump") for e in fake3.log), (
+            f"without a snapshot path no history is recorded or saved; calls seen: {fake3.log}"
+        )
+
+    @NEEDS_CUDA
+    @pytest.mark.gpu
+    def test_profile_and_largest_batch_on_cuda(self, tmp_path):
+        import pickle
+
+        ex = lab.exercise(4)
+        path = tmp_path / "snapshot.pickle"
+
+        def work() -> None:
+            a = torch.empty(64 << 20, dtype=torch.uint8, device="cuda")  # 64 MiB
+            b = a.float()  # 256 MiB, while a is alive
+            del a, b
+
+        got = ex.profile_cuda_memory(work, str(path), max_entries=10_000)
+        assert got["peak_allocated"] >= (64 + 256) << 20, f"peak_allocated {got['peak_allocated']} bytes; fn held 320 MiB at once"
+        assert got["reserved"] >= got["allocated"], f"reserved {got['reserved']} < allocated {got['allocated']}"
+        snap = pickle.loads(path.read_bytes())
+        assert "segments" in snap and "device_traces" in snap, f"the snapshot file has keys {sorted(snap)}; expected a memory snapshot"
+        total = torch.cuda.get_device_properties(0).total_memory
+        frac = min(1.0, (4 << 30) / total)  # cap this process at about 4 GiB: a real OutOfMemoryError, quickly
+        torch.cuda.empty_cache()
+        torch.cuda.set_per_process_memory_fraction(frac)
+        try:
+            n = ex.largest_batch_that_fits(lambda mib: torch.empty(mib << 20, dtype=torch.uint8, device="cuda"), 1, 1 << 17)
+        finally:
+            torch.cuda.set_per_process_memory_fraction(1.0)
+            torch.cuda.empty_cache()
+        cap = frac * total / 2**20
+        assert 0.25 * cap <= n <= cap, f"largest allocation that fits under a {cap:.0f} MiB cap: {n} MiB"
+
 
 # ---------------------------------------------------------------------------------------------
 # Exercise 5: torch.compile
@@ -863,6 +1236,28 @@ class TestCompile:
             f"compile_s came back as {res['compile_s']} s; compiling takes 100 s on this scripted clock and happens inside "
             f"the first call of the compiled function (torch.compile itself is lazy), so compile_s must time that first call"
         )
+
+    def test_count_compilations_follows_the_guards(self):
+        ex = lab.exercise(5)
+
+        def f(t):
+            return torch.sin(t) * 2 + 1
+
+        sizes = [torch.randn(n) for n in (2, 3, 4, 5)]
+        cases = [
+            ("sizes 2, 3, 4, 5 with dynamic=False: every new size fails the shape guard", sizes, False, 4),
+            ("sizes 2, 3, 4, 5 with the default dynamic=None: the first graph is for size 2; after the size changes, "
+             "Dynamo recompiles once with a symbolic size that serves 3, 4 and 5", sizes, None, 2),
+            ("sizes 2, 3, 4, 5 with dynamic=True: one graph with a symbolic size", sizes, True, 1),
+            ("float32, float64, float32 of size 4: the dtype is guarded, the first graph serves the third call",
+             [torch.randn(4), torch.randn(4, dtype=torch.float64), torch.randn(4)], None, 2),
+        ]
+        for what, inputs, dynamic, want in cases:
+            got = ex.count_compilations(f, inputs, dynamic=dynamic)
+            assert got == want, (
+                f"count_compilations(f, ...) for {what}: returned {got}, expected {want} compiled graphs (count at the "
+                f"backend; reset Dynamo first, or the graphs and size history of the previous call are reused)"
+            )
 
     @pytest.mark.slow
     @pytest.mark.timeout(120)  # the first Inductor compile on a CPU takes 10-25 s (a C++ compiler runs)

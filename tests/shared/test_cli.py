@@ -30,3 +30,20 @@ def test_doctor_reports_one_line_per_check(capsys):
     checks = [l for l in lines if l.startswith(("OK", "FAIL"))]
     assert checks and any("torch" in l for l in checks)
     assert code == (0 if all(l.startswith("OK") for l in checks) else 1)
+
+
+def test_gpu_check_refuses_plainly_without_a_gpu(monkeypatch, capsys):
+    from shared import gpu_check
+
+    monkeypatch.setattr(gpu_check.torch.cuda, "is_available", lambda: False)
+    assert gpu_check.main() == 2
+    assert "has no CUDA GPU" in capsys.readouterr().out
+
+
+def test_gpu_check_runners_exist_and_take_gpu_only():
+    from shared import gpu_check
+
+    for lab, args in gpu_check.GPU_RUNNERS:
+        runner = gpu_check.ROOT / lab / "solution" / "solution.py"
+        assert runner.is_file(), runner
+        assert "--gpu-only" in runner.read_text(), f"{runner} lists no --gpu-only option"

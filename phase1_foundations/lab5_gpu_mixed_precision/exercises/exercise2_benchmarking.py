@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_benchmarking.py by `make stubs` [fingerprint e0a8b3ccfad6]
+# Exercise stub generated from solution/exercise2_benchmarking.py by `make stubs` [fingerprint 6d52f5b14adb]
 """Exercise 2: benchmarking honestly, and the roofline.
 
 A measurement you can trust needs four things: warm-up calls (the first call pays for memory
@@ -82,3 +82,49 @@ def estimate_peak_flops(
     # TODO: multiply everything that happens in parallel per cycle: cores, FMA units, and the lanes of
     # TODO: one register (how many dtype_bits values fit in simd_bits, at least 1); an FMA is 2 FLOPs.
     raise NotImplementedError("Exercise 2.6: implement estimate_peak_flops")
+
+
+def cuda_event_times(
+    fn: Callable[[], Any], warmup: int = 3, repeat: int = 10, event: Callable[..., Any] | None = None
+) -> list[float]:
+    """Seconds taken on the GPU by each of ``repeat`` timed calls of ``fn()``, measured with CUDA events.
+
+    A CUDA event is a marker placed in the device's queue: ``e.record()`` enqueues it, the GPU
+    stamps the time when it reaches it, ``e.synchronize()`` waits until it has, and
+    ``start.elapsed_time(end)`` is the device time between two completed events, in
+    **milliseconds**. After ``warmup`` untimed calls, each timed call is bracketed by a start and an
+    end event (``event(enable_timing=True)``; ``event=None`` means ``torch.cuda.Event``). Returns a
+    list of ``repeat`` floats (seconds), in call order.
+    """
+    # TODO: warm-up calls are not timed. For each timed call: two events made with enable_timing=True,
+    # TODO: record one before fn() and one after it (recording only queues a marker, like a kernel).
+    # TODO: elapsed_time needs both events completed: which one do you wait for, and when?
+    # TODO: mind the unit elapsed_time returns.
+    raise NotImplementedError("Exercise 2.7: implement cuda_event_times")
+
+
+def profile_top_ops(
+    fn: Callable[[], Any],
+    k: int = 5,
+    warmup: int = 1,
+    repeat: int = 1,
+    trace_path: str | None = None,
+    sort_by: str = "self_cpu",
+) -> list[dict[str, Any]]:
+    """Profile ``repeat`` calls of ``fn()`` with ``torch.profiler`` and return its ``k`` most expensive operators.
+
+    ``warmup`` calls run first, outside the profiler. The profiler records CPU activity, and CUDA
+    activity too when ``torch.cuda.is_available()``. Each returned row describes one operator
+    (aggregated over its calls): ``{"name": "aten::mm", "calls": int, "self_cpu_us": float,
+    "cpu_total_us": float, "self_device_us": float}``. *Self* time excludes the operators it
+    called, *total* time includes them; ``self_device_us`` is 0.0 without a GPU. Rows are sorted by
+    ``"self_cpu"`` or ``"self_device"`` time, largest first (any other ``sort_by``: ValueError).
+    With a ``trace_path``, the Chrome trace (JSON with a ``traceEvents`` list, for chrome://tracing
+    or https://ui.perfetto.dev) is written there.
+    """
+    # TODO: check sort_by first; run the warm-up calls before the profiler starts.
+    # TODO: torch.profiler.profile(activities=[ProfilerActivity.CPU, plus CUDA when available]) as a
+    # TODO: context manager around the repeated calls; prof.key_averages() aggregates per operator
+    # TODO: (.key, .count, .self_cpu_time_total, .cpu_time_total, .self_device_time_total, in µs).
+    # TODO: export_chrome_trace(path) writes the trace.
+    raise NotImplementedError("Exercise 2.8: implement profile_top_ops")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_compile.py by `make stubs` [fingerprint aaae200921dd]
+# Exercise stub generated from solution/exercise5_compile.py by `make stubs` [fingerprint c356015931c7]
 """Exercise 5: torch.compile.
 
 ``torch.compile`` has two halves. TorchDynamo reads the Python bytecode of your function as it
@@ -10,13 +10,17 @@ it fuses chains of elementwise operations into one loop, so intermediate results
 registers instead of making a round trip through memory. The first call pays for all of this;
 later calls with the same shapes and dtypes reuse the compiled code.
 
+"The same" is decided by *guards*: with each compiled graph Dynamo stores the checks under which
+it is valid (dtype, device, ``requires_grad``, shapes or which sizes are dynamic, Python values the
+code branched on). A call that fails every stored guard set compiles again (a *recompilation*).
+
 Run the checks with:  make test-lab LAB=phase1_foundations/lab5_gpu_mixed_precision EX=5
 """
 from __future__ import annotations
 
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -64,3 +68,15 @@ def compile_benchmark(
     # TODO: call compiles, so time it on its own. Then time eager and compiled the honest way
     # TODO: (warm-up, repeats, synchronisation when tensors are on a GPU, medians) and compare outputs.
     raise NotImplementedError("Exercise 5.3: implement compile_benchmark")
+
+
+def count_compilations(fn: Callable[..., Any], inputs: Iterable[Any], dynamic: bool | None = None) -> int:
+    """Compile ``fn`` once with ``torch.compile(fn, dynamic=dynamic)`` and call the compiled function
+    on each element of ``inputs`` in turn (``compiled(x)``); return how many graphs Dynamo compiled
+    in total (the first compilation plus every recompilation), counted at the backend, so no
+    Inductor code generation runs. Starts from a clean Dynamo cache.
+    """
+    # TODO: a backend is any callable (graph_module, example_inputs) -> callable; one that counts its
+    # TODO: calls and returns graph_module.forward compiles nothing and counts every compilation.
+    # TODO: Reset Dynamo first, and pass `dynamic` on to torch.compile.
+    raise NotImplementedError("Exercise 5.4: implement count_compilations")

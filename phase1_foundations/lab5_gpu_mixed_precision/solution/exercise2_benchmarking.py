@@ -119,3 +119,92 @@ def estimate_peak_flops(
     lanes = max(1, simd_bits // dtype_bits)
     return float(cores * clock_hz * fma_units_per_core * lanes * 2)
     # END SOLUTION
+
+
+def cuda_event_times(
+    fn: Callable[[], Any], warmup: int = 3, repeat: int = 10, event: Callable[..., Any] | None = None
+) -> list[float]:
+    """Seconds taken on the GPU by each of ``repeat`` timed calls of ``fn()``, measured with CUDA events.
+
+    A CUDA event is a marker placed in the device's queue: ``e.record()`` enqueues it, the GPU
+    stamps the time when it reaches it, ``e.synchronize()`` waits until it has, and
+    ``start.elapsed_time(end)`` is the device time between two completed events, in
+    **milliseconds**. After ``warmup`` untimed calls, each timed call is bracketed by a start and an
+    end event (``event(enable_timing=True)``; ``event=None`` means ``torch.cuda.Event``). Returns a
+    list of ``repeat`` floats (seconds), in call order.
+    """
+    # BEGIN SOLUTION
+    # TODO: warm-up calls are not timed. For each timed call: two events made with enable_timing=True,
+    # TODO: record one before fn() and one after it (recording only queues a marker, like a kernel).
+    # TODO: elapsed_time needs both events completed: which one do you wait for, and when?
+    # TODO: mind the unit elapsed_time returns.
+    make = torch.cuda.Event if event is None else event
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start, end = make(enable_timing=True), make(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1e3)
+    return times
+    # END SOLUTION
+
+
+def profile_top_ops(
+    fn: Callable[[], Any],
+    k: int = 5,
+    warmup: int = 1,
+    repeat: int = 1,
+    trace_path: str | None = None,
+    sort_by: str = "self_cpu",
+) -> list[dict[str, Any]]:
+    """Profile ``repeat`` calls of ``fn()`` with ``torch.profiler`` and return its ``k`` most expensive operators.
+
+    ``warmup`` calls run first, outside the profiler. The profiler records CPU activity, and CUDA
+    activity too when ``torch.cuda.is_available()``. Each returned row describes one operator
+    (aggregated over its calls): ``{"name": "aten::mm", "calls": int, "self_cpu_us": float,
+    "cpu_total_us": float, "self_device_us": float}``. *Self* time excludes the operators it
+    called, *total* time includes them; ``self_device_us`` is 0.0 without a GPU. Rows are sorted by
+    ``"self_cpu"`` or ``"self_device"`` time, largest first (any other ``sort_by``: ValueError).
+    With a ``trace_path``, the Chrome trace (JSON with a ``traceEvents`` list, for chrome://tracing
+    or https://ui.perfetto.dev) is written there.
+    """
+    # BEGIN SOLUTION
+    # TODO: check sort_by first; run the warm-up calls before the profiler starts.
+    # TODO: torch.profiler.profile(activities=[ProfilerActivity.CPU, plus CUDA when available]) as a
+    # TODO: context manager around the repeated calls; prof.key_averages() aggregates per operator
+    # TODO: (.key, .count, .self_cpu_time_total, .cpu_time_total, .self_device_time_total, in µs).
+    # TODO: export_chrome_trace(path) writes the trace.
+    from torch.profiler import ProfilerActivity, profile
+
+    keys = {"self_cpu": "self_cpu_us", "self_device": "self_device_us"}
+    if sort_by not in keys:
+        raise ValueError(f"sort_by must be 'self_cpu' or 'self_device', got {sort_by!r}")
+    for _ in range(warmup):
+        fn()
+    activities = [ProfilerActivity.CPU]
+    if torch.cuda.is_available():
+        activities.append(ProfilerActivity.CUDA)
+    with profile(activities=activities) as prof:
+        for _ in range(repeat):
+            fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+    rows = [
+        {
+            "name": e.key,
+            "calls": int(e.count),
+            "self_cpu_us": float(e.self_cpu_time_total),
+            "cpu_total_us": float(e.cpu_time_total),
+            "self_device_us": float(getattr(e, "self_device_time_total", 0.0) or 0.0),
+        }
+        for e in prof.key_averages()
+    ]
+    rows.sort(key=lambda r: r[keys[sort_by]], reverse=True)
+    if trace_path is not None:
+        prof.export_chrome_trace(str(trace_path))
+    return rows[:k]
+    # END SOLUTION

@@ -2,7 +2,8 @@
 
 A binary floating-point format with ``e`` exponent bits and ``m`` stored mantissa bits represents
 normal numbers ``(1 + f / 2^m) * 2^(E - bias)`` with ``bias = 2^(e-1) - 1``; the all-ones exponent
-is reserved for inf/NaN and the all-zeros exponent for zero and subnormals. The exponent bits set
+is reserved for inf/NaN and the all-zeros exponent for zero and subnormals (finite-only "fn" formats
+such as float8_e4m3fn drop the infinities and keep numbers there too). The exponent bits set
 the *range*, the mantissa bits the *precision*. float16 (e=5, m=10) is precise but overflows past
 65504 and rounds gradients below about 3e-8 (2^-25, half its smallest subnormal) to zero; bfloat16
 (e=8, m=7) has float32's range with a coarser grid.
@@ -23,23 +24,35 @@ import torch
 from torch import nn
 
 
-def float_format(exponent_bits: int, mantissa_bits: int) -> dict[str, float]:
-    """Facts of an IEEE-754-style binary format with the given field widths (plus one sign bit).
+def float_format(exponent_bits: int, mantissa_bits: int, finite_only: bool = False) -> dict[str, float]:
+    """Facts of a binary floating-point format with the given field widths (plus one sign bit).
 
     Returns ``{"bits", "max", "smallest_normal", "smallest_subnormal", "eps"}``: total bits, largest
     finite value, smallest positive normal value, smallest positive subnormal value, and the gap
-    between 1.0 and the next representable number. Same values as ``torch.finfo`` gives for
-    float16 (5, 10), bfloat16 (8, 7), float32 (8, 23), float64 (11, 52) and float8_e5m2 (5, 2).
+    between 1.0 and the next representable number.
+
+    ``finite_only=False``: the IEEE-754 layout, where the all-ones exponent holds inf and NaN. Same
+    values as ``torch.finfo`` gives for float16 (5, 10), bfloat16 (8, 7), float32 (8, 23), float64
+    (11, 52) and float8_e5m2 (5, 2).
+    ``finite_only=True``: an "fn" format without infinities, such as float8_e4m3fn (4, 3): the
+    all-ones exponent holds ordinary numbers too, and only the pattern with all exponent *and* all
+    mantissa bits set is NaN (one per sign). Same values as ``torch.finfo(torch.float8_e4m3fn)``.
     """
     # BEGIN SOLUTION
     # TODO: start from the bias. The all-ones exponent is reserved for inf/NaN and the all-zeros one
     # TODO: for subnormals: which unbiased exponents are left for normal numbers?
     # TODO: max: the largest exponent with every mantissa bit set; subnormals reach m bits below the
     # TODO: smallest normal; eps is the weight of the last mantissa bit at exponent 0.
+    # TODO: finite_only: the all-ones exponent is usable, but its all-ones mantissa is the NaN: what is
+    # TODO: the largest value left? (Only max changes.)
     bias = 2 ** (exponent_bits - 1) - 1
+    if finite_only:
+        largest = (2.0 - 2.0 ** (1 - mantissa_bits)) * 2.0 ** (bias + 1)
+    else:
+        largest = (2.0 - 2.0**-mantissa_bits) * 2.0**bias
     return {
         "bits": float(1 + exponent_bits + mantissa_bits),
-        "max": (2.0 - 2.0**-mantissa_bits) * 2.0**bias,
+        "max": largest,
         "smallest_normal": 2.0 ** (1 - bias),
         "smallest_subnormal": 2.0 ** (1 - bias - mantissa_bits),
         "eps": 2.0**-mantissa_bits,
@@ -48,14 +61,22 @@ def float_format(exponent_bits: int, mantissa_bits: int) -> dict[str, float]:
 
 
 def autocast_dtype(device_type: str) -> torch.dtype:
-    """The low-precision type this lab autocasts to: bfloat16 on ``"cpu"``, float16 on ``"cuda"``.
-    Any other device type: ValueError."""
+    """The low-precision type to autocast to on ``device_type``.
+
+    ``"cpu"``: bfloat16 (the only low-precision type CPU autocast supports well). ``"cuda"``:
+    bfloat16 where the GPU computes it natively (``torch.cuda.is_bf16_supported(including_emulation=False)``,
+    compute capability 8.0 and later: A100, H100...), else float16 (which then needs a GradScaler).
+    Any other device type: ValueError.
+    """
     # BEGIN SOLUTION
-    # TODO: a dictionary lookup; raise ValueError for a device type it does not know.
-    table = {"cpu": torch.bfloat16, "cuda": torch.float16}
-    if device_type not in table:
-        raise ValueError(f"no autocast dtype chosen for device type {device_type!r}; use 'cpu' or 'cuda'")
-    return table[device_type]
+    # TODO: the CPU case is fixed; on CUDA ask torch whether this GPU supports bfloat16 natively
+    # TODO: (emulated bfloat16 does not count: it is slow); otherwise fall back to float16.
+    # TODO: raise ValueError for a device type you do not know.
+    if device_type == "cpu":
+        return torch.bfloat16
+    if device_type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
+    raise ValueError(f"no autocast dtype chosen for device type {device_type!r}; use 'cpu' or 'cuda'")
     # END SOLUTION
 
 
@@ -167,3 +188,27 @@ class DynamicLossScaler:
 
     def get_scale(self) -> float:
         return self.scale_value
+
+
+def pad_to_multiple(n: int, multiple: int = 8) -> int:
+    """The smallest multiple of ``multiple`` that is at least ``n`` (a matrix dimension padded for tensor
+    cores: ``pad_to_multiple(4095) == 4096``). ``n`` must be >= 0 and ``multiple`` >= 1 (ValueError otherwise)."""
+    # BEGIN SOLUTION
+    # TODO: validate; then round up, leaving a size that is already a multiple unchanged.
+    if n < 0 or multiple < 1:
+        raise ValueError(f"pad_to_multiple needs n >= 0 and multiple >= 1, got {n=}, {multiple=}")
+    return -(-n // multiple) * multiple
+    # END SOLUTION
+
+
+def tensor_core_friendly(m: int, k: int, n: int, dtype: torch.dtype) -> bool:
+    """Whether an (m, k) @ (k, n) matmul in ``dtype`` meets the tensor-core alignment rule of NVIDIA's
+    "Matrix Multiplication Background User's Guide": every one of m, k and n is a multiple of
+    16 bytes' worth of elements (8 for float16 / bfloat16, 4 for float32 run as TF32, 2 for float64,
+    16 for 1-byte types such as int8 and the float8 types)."""
+    # BEGIN SOLUTION
+    # TODO: how many elements of dtype make 16 bytes? (torch.tensor([], dtype=dtype).element_size(), or
+    # TODO: dtype.itemsize). All three dimensions must be multiples of it.
+    per_16_bytes = max(1, 16 // dtype.itemsize)
+    return all(d % per_16_bytes == 0 for d in (m, k, n))
+    # END SOLUTION

@@ -9,11 +9,16 @@ and gradient accumulation trades batch size for more, smaller passes with the sa
 Autograd reports every tensor it saves to ``torch.autograd.graph.saved_tensors_hooks``: the
 pack hook receives the tensor when it is saved, the unpack hook returns it in the backward pass.
 
+On a GPU the caching allocator keeps freed blocks for reuse (``memory_reserved`` >=
+``memory_allocated``); a request it cannot serve raises ``torch.cuda.OutOfMemoryError``. The last
+two functions profile that allocator and find the largest batch that fits by catching the error.
+
 Run the checks with:  make test-lab LAB=phase1_foundations/lab5_gpu_mixed_precision EX=4
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Sequence
+from types import ModuleType
 
 import torch
 from torch import nn
@@ -116,4 +121,70 @@ def accumulated_gradients(
         xb, yb = x[start : start + micro_batch], y[start : start + micro_batch]
         (loss_fn(model(xb), yb) * (xb.shape[0] / n_total)).backward()
     return {name: p.grad.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+    # END SOLUTION
+
+
+def largest_batch_that_fits(try_fn: Callable[[int], Any], lo: int, hi: int) -> int:
+    """Largest ``n`` in ``[lo, hi]`` for which ``try_fn(n)`` returns without raising
+    ``torch.cuda.OutOfMemoryError``; ``lo - 1`` when even ``lo`` does not fit.
+
+    Assumes that whatever fits at ``n`` fits at every smaller size, and calls ``try_fn`` at most
+    ``ceil(log2(hi - lo + 2))`` times (a bisection, not a scan). Any other exception (a shape
+    error, a bug in ``try_fn``) propagates. Raises ValueError when ``lo > hi`` or ``lo < 1``.
+    """
+    # BEGIN SOLUTION
+    # TODO: keep an interval: the largest size known to fit and the smallest known not to; try the
+    # TODO: middle and move one end. Only an out-of-memory error means "does not fit": catch that
+    # TODO: class alone, and free the allocator's cached blocks after it (torch.cuda.empty_cache()).
+    if lo < 1 or lo > hi:
+        raise ValueError(f"need 1 <= lo <= hi, got lo={lo}, hi={hi}")
+    fits, fails = lo - 1, hi + 1  # invariant: fits fits (or is lo - 1), fails fails (or is hi + 1)
+    while fails - fits > 1:
+        mid = (fits + fails) // 2
+        try:
+            try_fn(mid)
+        except torch.cuda.OutOfMemoryError:
+            fails = mid
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        else:
+            fits = mid
+    return fits
+    # END SOLUTION
+
+
+def profile_cuda_memory(
+    fn: Callable[[], Any],
+    snapshot_path: str | None = None,
+    max_entries: int = 100_000,
+    cuda: ModuleType = torch.cuda,
+) -> dict[str, int]:
+    """Run ``fn()`` on the GPU and report the caching allocator's view of it, in bytes:
+    ``{"peak_allocated", "allocated", "reserved"}``: the most memory tensors held at once during
+    ``fn`` (not since the program started), what they hold after it, and what the allocator keeps
+    from the driver (freed blocks included).
+
+    With ``snapshot_path``, records the allocation history while ``fn`` runs (at most
+    ``max_entries`` events) and saves it there as a pickle, viewable at https://pytorch.org/memory_viz.
+    Recording is switched off again afterwards, also when ``fn`` raises. ``cuda`` is the module
+    whose functions are used (``torch.cuda``; the tests pass a recording stand-in).
+    """
+    # BEGIN SOLUTION
+    # TODO: reset the peak statistic first, or the peak is that of the whole program so far.
+    # TODO: history: cuda.memory._record_memory_history(max_entries=...) before fn, then
+    # TODO: cuda.memory._dump_snapshot(path) after it, and _record_memory_history(enabled=None) to stop,
+    # TODO: whatever happens (try/finally). Synchronise before reading the statistics.
+    cuda.reset_peak_memory_stats()
+    if snapshot_path is not None:
+        cuda.memory._record_memory_history(max_entries=max_entries)
+    try:
+        fn()
+        cuda.synchronize()
+        if snapshot_path is not None:
+            cuda.memory._dump_snapshot(snapshot_path)
+    finally:
+        if snapshot_path is not None:
+            cuda.memory._record_memory_history(enabled=None)
+    return {"peak_allocated": int(cuda.max_memory_allocated()), "allocated": int(cuda.memory_allocated()),
+            "reserved": int(cuda.memory_reserved())}
     # END SOLUTION

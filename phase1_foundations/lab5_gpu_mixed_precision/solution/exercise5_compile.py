@@ -9,13 +9,17 @@ it fuses chains of elementwise operations into one loop, so intermediate results
 registers instead of making a round trip through memory. The first call pays for all of this;
 later calls with the same shapes and dtypes reuse the compiled code.
 
+"The same" is decided by *guards*: with each compiled graph Dynamo stores the checks under which
+it is valid (dtype, device, ``requires_grad``, shapes or which sizes are dynamic, Python values the
+code branched on). A call that fails every stored guard set compiles again (a *recompilation*).
+
 Run the checks with:  make test-lab LAB=phase1_foundations/lab5_gpu_mixed_precision EX=5
 """
 from __future__ import annotations
 
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -99,4 +103,29 @@ def compile_benchmark(
     diff = (out_compiled - fn(*args)).abs().max().item()
     return {"compile_s": compile_s, "eager_s": eager_s, "compiled_s": compiled_s,
             "speedup": eager_s / compiled_s, "max_abs_diff": diff}
+    # END SOLUTION
+
+
+def count_compilations(fn: Callable[..., Any], inputs: Iterable[Any], dynamic: bool | None = None) -> int:
+    """Compile ``fn`` once with ``torch.compile(fn, dynamic=dynamic)`` and call the compiled function
+    on each element of ``inputs`` in turn (``compiled(x)``); return how many graphs Dynamo compiled
+    in total (the first compilation plus every recompilation), counted at the backend, so no
+    Inductor code generation runs. Starts from a clean Dynamo cache.
+    """
+    # BEGIN SOLUTION
+    # TODO: a backend is any callable (graph_module, example_inputs) -> callable; one that counts its
+    # TODO: calls and returns graph_module.forward compiles nothing and counts every compilation.
+    # TODO: Reset Dynamo first, and pass `dynamic` on to torch.compile.
+    torch._dynamo.reset()
+    compiled_graphs = 0
+
+    def counting_backend(gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
+        nonlocal compiled_graphs
+        compiled_graphs += 1
+        return gm.forward
+
+    compiled = torch.compile(fn, backend=counting_backend, dynamic=dynamic)
+    for x in inputs:
+        compiled(x)
+    return compiled_graphs
     # END SOLUTION

@@ -1,5 +1,5 @@
 """float_format's max uses the all-ones exponent (reserved for inf/NaN), so it is twice too large."""
 FILE = "exercise3_mixed_precision.py"
 REPLACE = [
-    ('"max": (2.0 - 2.0**-mantissa_bits) * 2.0**bias,', '"max": (2.0 - 2.0**-mantissa_bits) * 2.0 ** (bias + 1),'),
+    ("        largest = (2.0 - 2.0**-mantissa_bits) * 2.0**bias", "        largest = (2.0 - 2.0**-mantissa_bits) * 2.0 ** (bias + 1)"),
 ]
