@@ -241,6 +241,9 @@ BY_BROADCASTING = dict(why="Exercise 2.2 asks you to compute the distances with 
 NO_CDIST = ("torch.cdist", "torch.nn.functional.pairwise_distance", "torch.nn.functional.pdist",
             "aten.cdist", "aten._cdist_forward", "aten._euclidean_dist", "aten.pdist", "aten._pdist_forward")
 
+NO_MATMUL = ("torch.matmul", "torch.bmm", "torch.Tensor.matmul", "torch.Tensor.__matmul__", "torch.Tensor.bmm",
+             "torch.nn.functional.scaled_dot_product_attention")
+
 BY_HAND_BROADCAST = dict(why="Exercise 2.1 asks you to apply the broadcasting rule by hand")
 BROADCAST_SHORTCUTS = ("torch.broadcast_shapes", "numpy.broadcast_shapes", "torch.broadcast_tensors", "numpy.broadcast")
 
@@ -400,6 +403,39 @@ class TestBroadcasting:
         got.sum().backward()
         expected_grad = torch.tensor([[1 / 3, 1 / 3, 0, 1 / 3], [0, 0.5, 0.5, 0], [0, 0, 0, 0]])
         close(x.grad, expected_grad, "the gradient of masked_mean(...).sum() should be 1/count at selected entries and 0 (not NaN) elsewhere")
+
+    def test_attention_scores_match_matmul_on_random_shapes(self, monkeypatch):
+        ex = lab.exercise(2)
+        einsum_calls = []
+        real_einsum = torch.einsum
+
+        def spy(*args, **kwargs):
+            einsum_calls.append(args[0] if args else kwargs.get("equation"))
+            return real_einsum(*args, **kwargs)
+
+        monkeypatch.setattr(torch, "einsum", spy)
+        for b, h, t, s_, d in [(2, 3, 5, 7, 4), (1, 1, 1, 1, 1), (3, 2, 6, 6, 16), (2, 4, 9, 3, 5)]:
+            q = torch.randn(b, h, t, d, dtype=torch.float64)
+            k = torch.randn(b, h, s_, d, dtype=torch.float64)
+            expected = q @ k.transpose(-2, -1) / math.sqrt(d)
+            with forbid(*NO_MATMUL, why="Exercise 2.5 asks for the scores as one torch.einsum call"):
+                got = ex.attention_scores(q, k)
+            assert tuple(got.shape) == (b, h, t, s_), (
+                f"attention_scores(q {tuple(q.shape)}, k {tuple(k.shape)}) has shape {tuple(got.shape)}; expected "
+                f"(B, H, T, S) = {(b, h, t, s_)}: the output letters must be in the order b h t s"
+            )
+            close(got, expected, f"attention_scores(q {tuple(q.shape)}, k {tuple(k.shape)}) differs from "
+                                 f"q @ k.transpose(-2, -1) / sqrt({d})")
+        assert einsum_calls, "attention_scores never called torch.einsum: Exercise 2.5 asks for the product as an einsum"
+
+    def test_attention_scores_keep_the_dtype_and_scale_by_the_square_root_of_d(self):
+        ex = lab.exercise(2)
+        q, k = torch.ones(1, 1, 2, 9), torch.ones(1, 1, 3, 9)
+        got = ex.attention_scores(q, k)
+        assert got.dtype == torch.float32, f"attention_scores of float32 inputs returned {got.dtype}"
+        close(got, torch.full((1, 1, 2, 3), 3.0),
+              "attention_scores of all-ones q and k with D = 9 should be 9 / sqrt(9) = 3 everywhere (scale by 1/sqrt(D), "
+              "not 1/D and not 1)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,6 +603,67 @@ class TestAutograd:
                 got = ex.hvp(f, x, v)
             close(got, expected, f"hvp for {name}, x of shape {shape}, differs from torch.autograd.functional.hvp")
             assert not got.requires_grad, f"hvp for {name} returned a tensor still attached to a graph (detach it)"
+
+    def test_hvp_by_double_backward_agrees_with_forward_over_reverse(self):
+        ex = lab.exercise(3)
+        A = torch.randn(6, 6, dtype=torch.float64)
+        f = lambda t: torch.tanh(t @ A).pow(2).sum() + t.pow(3).sum()  # noqa: E731
+        x, v = torch.randn(3, 6, dtype=torch.float64), torch.randn(3, 6, dtype=torch.float64)
+        _, expected = torch.func.jvp(torch.func.grad(f), (x,), (v,))  # Pearlmutter's R-operator: jvp of the gradient
+        got = ex.hvp(f, x, v)
+        close(got, expected, "hvp(f, x, v) differs from torch.func.jvp(torch.func.grad(f), (x,), (v,)), the same "
+                             "Hessian-vector product computed forward over reverse")
+
+    def test_per_sample_grads_match_a_loop_of_autograd_grad(self):
+        ex = lab.exercise(3)
+
+        def mse(w_, xi, yi):
+            return (torch.tanh(xi @ w_) - yi).pow(2).mean()
+
+        def logistic(w_, xi, yi):
+            z = xi @ w_
+            return z.clamp(min=0) + torch.log1p(torch.exp(-z.abs())) - yi * z
+
+        cases = {
+            "a tanh regression, w (4, 3), x (7, 4), y (7, 3)": (mse, (4, 3), (7, 4), (7, 3)),
+            "a logistic regression, w (5,), x (9, 5), y (9,)": (logistic, (5,), (9, 5), (9,)),
+            "one sample, w (2,), x (1, 2), y (1,)": (logistic, (2,), (1, 2), (1,)),
+        }
+        for name, (fn, w_shape, x_shape, y_shape) in cases.items():
+            w = torch.randn(w_shape, dtype=torch.float64, requires_grad=True)
+            x = torch.randn(x_shape, dtype=torch.float64)
+            y = torch.randn(y_shape, dtype=torch.float64) if fn is mse else (torch.rand(y_shape) < 0.5).double()
+            expected = torch.stack([torch.autograd.grad(fn(w, x[i], y[i]), w)[0] for i in range(x.shape[0])])
+            got = ex.per_sample_grads(fn, w, x, y)
+            assert tuple(got.shape) == tuple(expected.shape), (
+                f"per_sample_grads for {name} has shape {tuple(got.shape)}; expected (N, *w.shape) = {tuple(expected.shape)}"
+            )
+            close(got, expected, f"per_sample_grads for {name}: out[i] should be the gradient of sample i's own loss "
+                                 "with respect to w (compared with a loop of torch.autograd.grad)")
+
+    def test_per_sample_grads_calls_loss_fn_once_and_leaves_w_alone(self):
+        ex = lab.exercise(3)
+        calls = []
+
+        def loss_fn(w_, xi, yi):
+            calls.append(1)
+            return (xi @ w_ - yi).pow(2)
+
+        w = torch.randn(3, dtype=torch.float64, requires_grad=True)
+        w.grad = torch.full_like(w, 5.0)
+        w_before = w.detach().clone()
+        x, y = torch.randn(6, 3, dtype=torch.float64), torch.randn(6, dtype=torch.float64)
+        got = ex.per_sample_grads(loss_fn, w, x, y)
+        assert len(calls) == 1, (
+            f"per_sample_grads called loss_fn {len(calls)} times for 6 samples; torch.func.vmap runs it once on the whole "
+            "batch (a loop over the samples calls it N times)"
+        )
+        close(got.detach(), 2 * (x @ w_before - y)[:, None] * x,
+              "per_sample_grads of (x_i . w - y_i)^2 should be 2 (x_i . w - y_i) x_i for every sample i")
+        assert not got.requires_grad, "per_sample_grads returned a tensor attached to a graph (give vmap w.detach())"
+        assert torch.equal(w.detach(), w_before) and torch.equal(w.grad, torch.full_like(w, 5.0)), (
+            "per_sample_grads changed w or w.grad: it must return the gradients, not add them into w.grad"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -889,6 +986,28 @@ class TestFromScratch:
         acc = (logits.argmax(1) == y).float().mean().item()
         assert losses[-1] < 0.5 * losses[0], f"train_mlp: the loss went from {losses[0]:.3f} to {losses[-1]:.3f}; it should at least halve"
         assert acc >= 0.9, f"train_mlp on 180 spiral points (3 classes) reaches train accuracy {acc:.3f}; expected at least 0.9"
+
+    def test_train_mlp_follows_the_reference_loss_trajectory_step_by_step(self):
+        ex, ref = lab.exercise(5), lab.reference(5)
+        X, y = make_spirals(60, 3, noise=0.05, seed=1, turns=0.75)
+        hidden, lr, steps, seed = 32, 0.4, 300, 2
+        # init_mlp is deterministic and these settings are far from the edge of stability: two correct
+        # implementations (hand-written grads, autograd, a one-hot P - Y) agree to ~3e-7 at every step.
+        _, expected = ref.train_mlp(X, y, hidden=hidden, lr=lr, steps=steps, seed=seed)
+        with forbid(*NO_TRAINING_SHORTCUTS, why="Exercise 5.6 trains with your own update on raw tensors"):
+            _, losses = ex.train_mlp(X, y, hidden=hidden, lr=lr, steps=steps, seed=seed)
+        call = f"train_mlp(180 spiral points, hidden={hidden}, lr={lr}, steps={steps}, seed={seed})"
+        assert len(losses) == steps, f"{call} returned {len(losses)} losses; expected {steps}, one per step"
+        got, want = torch.tensor(losses, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64)
+        off = ((got - want).abs() > 1e-6 + 1e-5 * want.abs()) | ~torch.isfinite(got)
+        if off.any():
+            t = int(off.nonzero()[0])
+            pytest.fail(
+                f"{call}: the loss trajectory leaves full-batch gradient descent from init_mlp(2, {hidden}, 3, seed={seed}) "
+                f"at step {t}: losses[{t}] = {losses[t]:.7f}, gradient descent gives {expected[t]:.7f} "
+                f"({'the very first loss already differs' if t == 0 else f'steps 0..{t - 1} agree'}). Every step "
+                "must use all samples and the given lr unchanged, and record the loss before its update"
+            )
 
     def test_train_mlp_follows_gradient_descent_from_init_mlp_with_the_given_seed(self):
         ex = lab.exercise(5)

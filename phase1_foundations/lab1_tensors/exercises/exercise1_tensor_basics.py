@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_tensor_basics.py by `make stubs` [fingerprint 45eaa4cb2e47]
+# Exercise stub generated from solution/exercise1_tensor_basics.py by `make stubs` [fingerprint a3ad18585f27]
 """Exercise 1: what a tensor is. Metadata, strides, views versus copies, in-place ops, NumPy.
 
 A tensor is a small header (shape, stride, storage offset, dtype, device) that points into a
@@ -107,8 +107,8 @@ def from_numpy_shared(a: np.ndarray) -> torch.Tensor:
     Same shape and dtype as ``a`` (float64 stays float64). Writing ``a[0] = 7`` must show up in
     the tensor, and writing into the tensor must show up in ``a``.
     """
-    # TODO: torch.tensor(a) always copies (and torch.Tensor(a) also converts to float32).
-    # TODO: One function wraps the array's buffer instead.
+    # TODO: torch.tensor(a) always copies; torch.Tensor(a) converts to float32, so it shares only
+    # TODO: when a is already float32. One function wraps the array's buffer whatever its dtype.
     raise NotImplementedError("Exercise 1.7: implement from_numpy_shared")
 
 

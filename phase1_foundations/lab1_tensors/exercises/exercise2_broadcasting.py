@@ -1,5 +1,5 @@
-# Exercise stub generated from solution/exercise2_broadcasting.py by `make stubs` [fingerprint 3953f54f6a9b]
-"""Exercise 2: broadcasting, and selecting with gather / where / masks, without Python loops.
+# Exercise stub generated from solution/exercise2_broadcasting.py by `make stubs` [fingerprint d80640e29b8a]
+"""Exercise 2: broadcasting, selecting with gather / where / masks, and einsum, without Python loops.
 
 Broadcasting lines shapes up from the RIGHT. Two sizes in the same position are compatible when
 they are equal or one of them is 1; a missing dim counts as 1. The result takes the size that is
@@ -9,6 +9,8 @@ you write "for every pair" or "for every row" computations as single tensor expr
 Run the checks with:  make test-lab LAB=phase1_foundations/lab1_tensors
 """
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -71,3 +73,18 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
     # TODO: ignored entries gradient 0. Divide by how many entries were selected along dim (the
     # TODO: mask may broadcast, e.g. (N, 1)); a row with none selected gives 0, not 0 / 0 = NaN.
     raise NotImplementedError("Exercise 2.4: implement masked_mean")
+
+
+def attention_scores(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Scaled dot products of every query with every key, as ONE ``torch.einsum`` call.
+
+    q: (B, H, T, D) queries, k: (B, H, S, D) keys  ->  (B, H, T, S) with
+        out[b, h, t, s] = sum_d q[b, h, t, d] * k[b, h, s, d] / sqrt(D).
+    Same values as ``q @ k.transpose(-2, -1) / math.sqrt(D)``; T and S may differ. Write the
+    product with torch.einsum (no matmul, ``@`` or bmm), then scale.
+    """
+    # TODO: give every dim a letter. A letter that appears in both inputs but not in the output is
+    # TODO: summed over; letters in the output keep their dims, in the order you write them.
+    # TODO: Which letter is summed here, and in which order must the output's letters come?
+    # TODO: Then scale by 1 / sqrt(D), D the size of the last dim.
+    raise NotImplementedError("Exercise 2.5: implement attention_scores")

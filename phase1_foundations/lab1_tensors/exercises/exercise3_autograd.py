@@ -1,5 +1,6 @@
-# Exercise stub generated from solution/exercise3_autograd.py by `make stubs` [fingerprint 2f7a43bbcfef]
-"""Exercise 3: autograd. Gradients by hand, accumulation, retain_graph, no_grad, custom Functions, HVPs.
+# Exercise stub generated from solution/exercise3_autograd.py by `make stubs` [fingerprint c8113fa0443b]
+"""Exercise 3: autograd. Gradients by hand, accumulation, retain_graph, no_grad, custom Functions, HVPs,
+and per-sample gradients with torch.func.
 
 Autograd records every operation on tensors that require grad into a graph; ``backward()``
 walks it from the output back to the leaves, multiplying local derivatives (the chain rule)
@@ -133,3 +134,25 @@ def hvp(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Ten
     # TODO: Work on a fresh leaf copy of x, and return a tensor without a graph. If f is linear
     # TODO: in x, its gradient does not depend on x at all, and H v is zero.
     raise NotImplementedError("Exercise 3.7: implement hvp")
+
+
+def per_sample_grads(
+    loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    w: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+) -> torch.Tensor:
+    """The gradient of every sample's own loss with respect to ``w``, in one vectorised call.
+
+    loss_fn(w, x_i, y_i) -> 0-d tensor, the loss of ONE sample: x_i = x[i] (shape x.shape[1:]),
+    y_i = y[i] (shape y.shape[1:]). w: any shape; x: (N, ...), y: (N, ...).
+    Returns (N, *w.shape) with out[i] = d loss_fn(w, x[i], y[i]) / dw: what a Python loop of N
+    ``torch.autograd.grad`` calls gives, computed with torch.func.grad and torch.func.vmap, so
+    that ``loss_fn`` is called once (on the whole batch, by vmap), not N times.
+    Leaves ``w`` and ``w.grad`` unchanged; the result carries no graph.
+    """
+    # TODO: torch.func.grad(loss_fn) is a new function with loss_fn's arguments that returns the
+    # TODO: gradient with respect to the FIRST argument. torch.func.vmap(fn, in_dims=...) runs fn
+    # TODO: over one dim of the arguments you choose: dim 0 of x and y (the samples), and none of
+    # TODO: w (shared by every sample). Give it w detached from any graph.
+    raise NotImplementedError("Exercise 3.8: implement per_sample_grads")

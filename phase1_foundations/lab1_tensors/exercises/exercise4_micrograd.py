@@ -1,11 +1,12 @@
-# Exercise stub generated from solution/exercise4_micrograd.py by `make stubs` [fingerprint a25abd3e7b97]
+# Exercise stub generated from solution/exercise4_micrograd.py by `make stubs` [fingerprint 97ce65255f39]
 """Exercise 4: a scalar autograd engine from scratch, in the spirit of karpathy/micrograd.
 
 Every arithmetic operation on a ``Value`` creates a new ``Value`` that remembers its inputs
-(``_prev``) and a small closure (``_backward``) that pushes the output's gradient into the
-inputs' gradients with the LOCAL derivative of that one operation (chain rule). ``backward()``
-orders the graph so every node comes after everything it feeds into, seeds the output's
-gradient with 1 and runs the closures in that order. That is all PyTorch autograd does too,
+(``_inputs``, the nodes it was computed from) and a small closure (``_backward``) that pushes the
+output's gradient into the inputs' gradients with the LOCAL derivative of that one operation
+(chain rule). ``backward()`` orders the graph so that every node comes before its inputs, i.e.
+after all of its consumers (the nodes computed from it), seeds the output's gradient with 1 and
+runs the closures in that order. That is all PyTorch autograd does too,
 on tensors instead of numbers.
 
 Run the checks with:  make test-lab LAB=phase1_foundations/lab1_tensors
@@ -23,17 +24,17 @@ class Value:
     and ``v.backward()``. Derivatives follow PyTorch's conventions (relu'(0) = 0).
     """
 
-    def __init__(self, data: float, _children: tuple["Value", ...] = (), _op: str = ""):
+    def __init__(self, data: float, _inputs: tuple["Value", ...] = (), _op: str = ""):
         self.data = float(data)
         self.grad = 0.0
-        self._backward = lambda: None  # pushes self.grad into the children's grads
-        self._prev = tuple(_children)
+        self._backward = lambda: None  # pushes self.grad into the inputs' grads
+        self._inputs = tuple(_inputs)  # the nodes this one was computed from
         self._op = _op  # the operation that produced this node, for printing graphs
 
     def __add__(self, other: "Value | float") -> "Value":
         """self + other. d(out)/d(self) = 1, d(out)/d(other) = 1."""
-        # TODO: a plain number must work too (wrap it in a Value). The output records both inputs
-        # TODO: as children and gets a _backward closure that adds out.grad, times the local
+        # TODO: a plain number must work too (wrap it in a Value). The output records both as its
+        # TODO: inputs and gets a _backward closure that adds out.grad, times the local
         # TODO: derivative, into each input's grad. Accumulate, never assign: a node used twice
         # TODO: (x + x) must receive both contributions.
         raise NotImplementedError("Exercise 4.1: implement Value.__add__")
@@ -46,7 +47,7 @@ class Value:
     def __pow__(self, k: float) -> "Value":
         """self ** k for a plain int/float k (not a Value). d(out)/d(self) = k * self**(k-1)."""
         assert isinstance(k, (int, float)), "only int/float exponents are supported"
-        # TODO: one child only (self); k is a constant, so it gets no gradient.
+        # TODO: one input only (self); k is a constant, so it gets no gradient.
         raise NotImplementedError("Exercise 4.3: implement Value.__pow__")
 
     def exp(self) -> "Value":
@@ -73,12 +74,12 @@ class Value:
         """Fill ``.grad`` of every node this one depends on with d(self)/d(node).
 
         Sets self.grad = 1, then runs each node's ``_backward`` once, output first, in reverse
-        topological order (a node only after every node that uses it). Gradients accumulate into
+        topological order (a node only after all of its consumers, the nodes that use it). Gradients accumulate into
         ``.grad`` (like PyTorch), so call it once per fresh graph. Graphs may be thousands of nodes
         deep: a recursive depth-first search would exceed Python's recursion limit (1000), so
         build the order with an explicit stack.
         """
-        # TODO: first an order in which every node comes after all of its children (_prev), each
+        # TODO: first an order in which every node comes after all of its inputs (_inputs), each
         # TODO: node once, built with an explicit stack, not recursion (graphs can be 10000 deep).
         # TODO: Then seed the output's gradient and run every node's _backward exactly once, going
         # TODO: from the output back to the leaves.

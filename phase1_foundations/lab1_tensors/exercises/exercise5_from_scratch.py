@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_from_scratch.py by `make stubs` [fingerprint d19ec85f1c67]
+# Exercise stub generated from solution/exercise5_from_scratch.py by `make stubs` [fingerprint f63d106ff0c8]
 """Exercise 5: learning with raw tensors. No nn.Module, no torch.optim: parameters are tensors,
 the update is one line you write, and one gradient is derived by hand end to end.
 
@@ -19,7 +19,8 @@ def closed_form_linear_regression(X: torch.Tensor, y: torch.Tensor) -> tuple[tor
     """Least-squares fit of y ~ X @ w + b, solved directly (no iterations).
 
     X: (N, D), y: (N,)  ->  (w of shape (D,), b a 0-d tensor), minimising mean((X @ w + b - y)^2).
-    Assume N > D and X has full column rank.
+    Assume the design matrix [X, 1] has full column rank D + 1: N >= D + 1, and no feature is a
+    combination of the others or constant (a constant feature duplicates the bias column).
     """
     # TODO: fold the bias into the weights with one extra, constant feature, then solve one
     # TODO: least-squares problem (torch.linalg.lstsq: more accurate than the normal equations

@@ -138,8 +138,8 @@ def from_numpy_shared(a: np.ndarray) -> torch.Tensor:
     the tensor, and writing into the tensor must show up in ``a``.
     """
     # BEGIN SOLUTION
-    # TODO: torch.tensor(a) always copies (and torch.Tensor(a) also converts to float32).
-    # TODO: One function wraps the array's buffer instead.
+    # TODO: torch.tensor(a) always copies; torch.Tensor(a) converts to float32, so it shares only
+    # TODO: when a is already float32. One function wraps the array's buffer whatever its dtype.
     return torch.from_numpy(a)
     # END SOLUTION
 

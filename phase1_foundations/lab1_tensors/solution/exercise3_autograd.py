@@ -1,4 +1,5 @@
-"""Exercise 3: autograd. Gradients by hand, accumulation, retain_graph, no_grad, custom Functions, HVPs.
+"""Exercise 3: autograd. Gradients by hand, accumulation, retain_graph, no_grad, custom Functions, HVPs,
+and per-sample gradients with torch.func.
 
 Autograd records every operation on tensors that require grad into a graph; ``backward()``
 walks it from the output back to the leaves, multiplying local derivatives (the chain rule)
@@ -170,4 +171,28 @@ def hvp(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Ten
         return torch.zeros_like(x).detach()
     (hv,) = torch.autograd.grad(g, x, grad_outputs=v, allow_unused=True)
     return torch.zeros_like(x).detach() if hv is None else hv.detach()
+    # END SOLUTION
+
+
+def per_sample_grads(
+    loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    w: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+) -> torch.Tensor:
+    """The gradient of every sample's own loss with respect to ``w``, in one vectorised call.
+
+    loss_fn(w, x_i, y_i) -> 0-d tensor, the loss of ONE sample: x_i = x[i] (shape x.shape[1:]),
+    y_i = y[i] (shape y.shape[1:]). w: any shape; x: (N, ...), y: (N, ...).
+    Returns (N, *w.shape) with out[i] = d loss_fn(w, x[i], y[i]) / dw: what a Python loop of N
+    ``torch.autograd.grad`` calls gives, computed with torch.func.grad and torch.func.vmap, so
+    that ``loss_fn`` is called once (on the whole batch, by vmap), not N times.
+    Leaves ``w`` and ``w.grad`` unchanged; the result carries no graph.
+    """
+    # BEGIN SOLUTION
+    # TODO: torch.func.grad(loss_fn) is a new function with loss_fn's arguments that returns the
+    # TODO: gradient with respect to the FIRST argument. torch.func.vmap(fn, in_dims=...) runs fn
+    # TODO: over one dim of the arguments you choose: dim 0 of x and y (the samples), and none of
+    # TODO: w (shared by every sample). Give it w detached from any graph.
+    return torch.func.vmap(torch.func.grad(loss_fn), in_dims=(None, 0, 0))(w.detach(), x, y)
     # END SOLUTION

@@ -18,7 +18,8 @@ def closed_form_linear_regression(X: torch.Tensor, y: torch.Tensor) -> tuple[tor
     """Least-squares fit of y ~ X @ w + b, solved directly (no iterations).
 
     X: (N, D), y: (N,)  ->  (w of shape (D,), b a 0-d tensor), minimising mean((X @ w + b - y)^2).
-    Assume N > D and X has full column rank.
+    Assume the design matrix [X, 1] has full column rank D + 1: N >= D + 1, and no feature is a
+    combination of the others or constant (a constant feature duplicates the bias column).
     """
     # BEGIN SOLUTION
     # TODO: fold the bias into the weights with one extra, constant feature, then solve one

@@ -28,7 +28,7 @@ try:
 except ImportError:  # run with a Python that lacks the editable install: use the repository root
     sys.path.insert(0, str(LAB_DIR.parent.parent))
 
-from shared.report import is_skipped, max_diff, output_dir, run_part, run_target, section, table, whose  # noqa: E402
+from shared.report import is_skipped, max_diff, output_dir, run_part, run_target, runner_parser, section, spread, table, whose  # noqa: E402
 from shared.datasets import make_spirals  # noqa: E402
 from shared.devices import describe_machine, seed_everything  # noqa: E402
 
@@ -42,12 +42,19 @@ from exercise1_tensor_basics import (  # noqa: E402
     tensor_summary,
     to_numpy_copy,
 )
-from exercise2_broadcasting import broadcast_shape, gather_target_scores, masked_mean, pairwise_distances  # noqa: E402
+from exercise2_broadcasting import (  # noqa: E402
+    attention_scores,
+    broadcast_shape,
+    gather_target_scores,
+    masked_mean,
+    pairwise_distances,
+)
 from exercise3_autograd import (  # noqa: E402
     accumulate_gradients,
     ema_update_,
     grads_of_two_losses,
     hvp,
+    per_sample_grads,
     stable_softplus,
     tanh_regression_grads,
 )
@@ -215,6 +222,13 @@ def part_masked_mean() -> None:
           f"{masked_mean(vals, mask, 1).tolist()}  ({whose()})")
 
 
+def part_attention_scores(q: torch.Tensor, k: torch.Tensor) -> None:
+    got = attention_scores(q, k)
+    ref = q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5
+    print(f"attention_scores ({whose()}) via einsum('bhtd,bhsd->bhts'): q {tuple(q.shape)}, k {tuple(k.shape)} -> "
+          f"{tuple(got.shape)}; max |diff| vs q @ k.transpose(-2, -1) / sqrt(8) (float64): {max_diff(got, ref)}")
+
+
 def demo_broadcasting() -> None:
     section("Exercise 2: broadcasting, pairwise distances, gather, masks")
     run_part(part_broadcast_shape)
@@ -222,6 +236,10 @@ def demo_broadcasting() -> None:
     run_part(part_pairwise_distances, x, y)
     run_part(part_gather)
     run_part(part_masked_mean)
+    g = torch.Generator().manual_seed(5)  # its own generator: the draws of the later sections stay as they were
+    q = torch.randn(2, 4, 5, 8, dtype=torch.float64, generator=g)
+    k = torch.randn(2, 4, 7, 8, dtype=torch.float64, generator=g)
+    run_part(part_attention_scores, q, k)
 
 
 def part_tanh_regression(x, w, b, y) -> list[list[object]]:
@@ -267,6 +285,30 @@ def part_hvp(A, xh, vh) -> list[list[object]]:
              max_diff(hvp(f, xh, vh), torch.autograd.functional.hvp(f, xh, vh)[1])]]
 
 
+def part_hvp_forward_over_reverse(A, xh, vh) -> None:
+    f = lambda t: torch.tanh(t @ A).pow(2).sum() + t.pow(3).sum()  # noqa: E731
+    _, fwd = torch.func.jvp(torch.func.grad(f), (xh,), (vh,))
+    rev = hvp(f, xh, vh)
+    print(f"\nhvp ({whose()}, reverse over reverse) vs torch.func.jvp(torch.func.grad(f), (x,), (v,)) (forward over reverse): "
+          f"agree to 1e-12: {torch.allclose(rev, fwd, rtol=0, atol=1e-12)}, max |difference| {max_diff(rev, fwd)}")
+
+
+def part_per_sample_grads(wp, xp, yp) -> None:
+    calls = []
+
+    def loss_fn(w_, xi, yi):  # one sample's squared error of a tanh regression
+        calls.append(1)
+        return (torch.tanh(xi @ w_) - yi).pow(2).mean()
+
+    got = per_sample_grads(loss_fn, wp, xp, yp)
+    n_vmap = len(calls)
+    loop = torch.stack([torch.autograd.grad(loss_fn(wp, xp[i], yp[i]), wp)[0] for i in range(xp.shape[0])])
+    print(f"per_sample_grads ({whose()}) with vmap(grad(loss_fn)): w {tuple(wp.shape)}, x {tuple(xp.shape)} -> {tuple(got.shape)}; "
+          f"loss_fn called {n_vmap} time(s) (the loop: {xp.shape[0]}); max |diff| vs a loop of torch.autograd.grad: {max_diff(got, loop)}")
+    print(f"  the mean of the per-sample gradients equals the batch gradient: "
+          f"{torch.allclose(got.mean(0), torch.autograd.grad(torch.stack([loss_fn(wp, a, b) for a, b in zip(xp, yp)]).mean(), wp)[0])}")
+
+
 def part_softplus_extremes(xg) -> None:
     ok = torch.autograd.gradcheck(stable_softplus, (xg,))
     big = torch.tensor([-1000.0, -20.0, 0.0, 20.0, 1000.0])
@@ -300,6 +342,9 @@ def demo_autograd() -> None:
     xh, vh = torch.randn(3, 6, dtype=torch.float64), torch.randn(3, 6, dtype=torch.float64)
     xg = torch.randn(20, dtype=torch.float64, requires_grad=True)
     online = [torch.randn(3, requires_grad=True)]
+    gp = torch.Generator().manual_seed(6)
+    wp = torch.randn(4, 3, dtype=torch.float64, generator=gp).requires_grad_(True)
+    xp, yp = torch.randn(8, 4, dtype=torch.float64, generator=gp), torch.randn(8, 3, dtype=torch.float64, generator=gp)
 
     rows: list[list[object]] = []
     for part in (run_part(part_tanh_regression, x, w, b, y), run_part(part_accumulate, xs, ys, w_acc),
@@ -310,6 +355,8 @@ def demo_autograd() -> None:
     if rows:
         print(f"\n{whose()} code vs PyTorch's own autograd:")
         table(["check", "max |difference|"], rows)
+    run_part(part_hvp_forward_over_reverse, A, xh, vh)
+    run_part(part_per_sample_grads, wp, xp, yp)
     run_part(part_softplus_extremes, xg)
     run_part(part_ema, online)
 
@@ -382,6 +429,21 @@ def part_agreement(cf, gd) -> None:
     print(f"  gradient descent and the closed form agree to within 1e-5: {gap < 1e-5}")
 
 
+def linear_regression_spectrum(X: torch.Tensor, lr: float = 0.1, steps: int = 500) -> None:
+    """Eigenvalues of A^T A / N (A = [X 1]) and the per-step contraction factors of gradient descent."""
+    N = X.shape[0]
+    A = torch.cat([X.double(), torch.ones(N, 1, dtype=torch.float64)], dim=1)
+    lam = torch.linalg.eigvalsh(A.T @ A / N)
+    factors = (1 - 2 * lr * lam).abs()
+    rho = factors.max().item()
+    print(f"  eigenvalues of A^T A / N (A = [X 1], float64): {show(lam, 4)}")
+    print(f"  per-step factors |1 - 2 lr lambda_i / N| at lr = {lr}: {show(factors, 4)}; rho = max = {rho:.4f}; "
+          f"rho^{steps} = {rho ** steps:.1e}")
+    Ac = torch.cat([X.double(), torch.full((N, 1), 3.0, dtype=torch.float64), torch.ones(N, 1, dtype=torch.float64)], dim=1)
+    print(f"  with a constant feature 3 appended: rank of A = {int(torch.linalg.matrix_rank(Ac))} of {Ac.shape[1]} columns "
+          "(collinear with the bias column): A^T A is singular")
+
+
 def part_worked_example_logistic() -> None:
     print("\nWORKED EXAMPLE (b): logistic-regression gradient on two samples")
     Xs = torch.tensor([[1.0, 2.0], [-1.0, 0.5]])
@@ -428,7 +490,26 @@ def part_train_mlp(Xsp, ysp):
     return losses, params
 
 
-def demo_from_scratch():
+def spiral_run(seed: int) -> tuple[float, float]:
+    """Final loss and train accuracy of train_mlp on the spirals drawn with ``seed``, initialised with ``seed``."""
+    Xs, ys = make_spirals(100, 3, noise=0.05, seed=seed, turns=0.75)
+    params, losses = train_mlp(Xs, ys, hidden=64, lr=0.5, steps=2000, seed=seed)
+    h = torch.tanh(Xs @ params["W1"] + params["b1"])
+    return losses[-1], ((h @ params["W2"] + params["b2"]).argmax(1) == ys).float().mean().item()
+
+
+def part_train_mlp_seeds(trained, seeds: int) -> None:
+    losses0, params0 = trained
+    Xs, ys = make_spirals(100, 3, noise=0.05, seed=0, turns=0.75)
+    h = torch.tanh(Xs @ params0["W1"] + params0["b1"])
+    results = [(losses0[-1], ((h @ params0["W2"] + params0["b2"]).argmax(1) == ys).float().mean().item())]  # seed 0: above
+    results += [spiral_run(s) for s in range(1, seeds)]
+    print(f"\nspirals over seeds 0..{seeds - 1} (data and init drawn with the same seed), hidden 64, lr 0.5, 2000 steps ({whose()}):")
+    print(f"  final loss:     {spread([r[0] for r in results], '.4f')}")
+    print(f"  train accuracy: {spread([r[1] for r in results], '.3f')}")
+
+
+def demo_from_scratch(seeds: int = 5):
     """Exercise 5; returns train_mlp's (losses, params) (or a skipped marker) and the spiral data."""
     section("Exercise 5: learning with raw tensors")
     g = torch.Generator().manual_seed(1)
@@ -444,6 +525,7 @@ def demo_from_scratch():
         rows.append([f"gradient descent, 500 steps, {whose()}", show(gd[0], 4), show(gd[1], 4)])
     table(["linear regression", "w", "b"], rows)
     run_part(part_agreement, cf, gd)
+    linear_regression_spectrum(X)
 
     run_part(part_worked_example_logistic)
     run_part(part_fit_logistic)
@@ -451,6 +533,7 @@ def demo_from_scratch():
     Xsp, ysp = make_spirals(100, 3, noise=0.05, seed=0, turns=0.75)
     run_part(part_mlp_backward, Xsp, ysp)
     trained = run_part(part_train_mlp, Xsp, ysp)
+    run_part(part_train_mlp_seeds, trained, seeds)
     return trained, Xsp, ysp
 
 
@@ -476,10 +559,15 @@ def save_plots(trained: tuple[list[float], dict[str, torch.Tensor]], X: torch.Te
     xx, yy = torch.meshgrid(torch.linspace(-1.2, 1.2, 300), torch.linspace(-1.2, 1.2, 300), indexing="xy")
     grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
     logits = torch.tanh(grid @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    fig, ax = plt.subplots(figsize=(6.0, 4.5))
     ax.contourf(xx.numpy(), yy.numpy(), logits.argmax(1).reshape(xx.shape).numpy(), alpha=0.3, cmap="brg")
-    ax.scatter(X[:, 0].numpy(), X[:, 1].numpy(), c=y.numpy(), s=10, cmap="brg")
-    ax.set_title("Decision regions after training")
+    points = ax.scatter(X[:, 0].numpy(), X[:, 1].numpy(), c=y.numpy(), s=10, cmap="brg")
+    handles, _ = points.legend_elements()
+    ax.legend(handles, [f"class {c}" for c in range(len(handles))], loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              fontsize=8, title="points: true class\nshading: predicted", title_fontsize=7)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title("Decision regions after training (seed 0)")
     ax.set_aspect("equal")
     fig.tight_layout()
     fig.savefig(out_dir / "lab1_spiral_decision_boundary.png", dpi=120)
@@ -488,6 +576,7 @@ def save_plots(trained: tuple[list[float], dict[str, torch.Tensor]], X: torch.Te
 
 
 def main() -> None:
+    args = runner_parser("Lab 1.1 runner: tensors, broadcasting, autograd, micrograd, learning from raw tensors").parse_args()
     seed_everything(0)
     # Every tensor in this lab is tiny: one thread is fastest, and it avoids the 10-50x slowdown of
     # small-op loops when two threads share two cores with another busy process.
@@ -500,7 +589,7 @@ def main() -> None:
     demo_broadcasting()
     demo_autograd()
     demo_micrograd()
-    trained, X, y = demo_from_scratch()
+    trained, X, y = demo_from_scratch(args.seeds)
     run_part(save_plots, trained, X, y)
     print(f"done in {time.perf_counter() - start:.1f} s")
 

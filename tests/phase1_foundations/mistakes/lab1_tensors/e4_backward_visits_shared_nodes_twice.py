@@ -3,6 +3,6 @@ FILE = "exercise4_micrograd.py"
 REPLACE = [
     ('            if id(node) in visited:\n                continue\n',
      ''),
-    ('                if id(child) not in visited:\n                    stack.append((child, False))',
-     '                stack.append((child, False))'),
+    ('                if id(inp) not in visited:\n                    stack.append((inp, False))',
+     '                stack.append((inp, False))'),
 ]
