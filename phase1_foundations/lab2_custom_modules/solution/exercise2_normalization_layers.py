@@ -1,10 +1,12 @@
-"""Exercise 2: normalisation and regularisation layers by hand. LayerNorm, BatchNorm1d, Dropout.
+"""Exercise 2: normalisation and regularisation layers by hand. LayerNorm, BatchNorm1d, Dropout,
+BatchNorm with a hand-written backward, GroupNorm.
 
-Three layers every network uses, written from tensor operations so that they match PyTorch's
-``nn.LayerNorm``, ``nn.BatchNorm1d`` and ``nn.Dropout`` in outputs, gradients, state_dict keys,
-running statistics and train/eval behaviour. The grader loads the same state_dict into yours
-and into PyTorch's and compares them; ``F.layer_norm``, ``F.batch_norm`` and ``F.dropout``
-(and the ``nn`` modules built on them) are off limits.
+Layers every network uses, written from tensor operations so that they match PyTorch's
+``nn.LayerNorm``, ``nn.BatchNorm1d``, ``nn.Dropout`` and ``nn.GroupNorm`` in outputs, gradients,
+state_dict keys, running statistics and train/eval behaviour. The grader loads the same
+state_dict into yours and into PyTorch's and compares them; ``F.layer_norm``, ``F.batch_norm``,
+``F.group_norm`` and ``F.dropout`` (and the ``nn`` modules built on them) are off limits.
+``BatchNormFunction`` computes batch normalisation's gradient from its formula, without autograd.
 
 Run the checks with:  make test-lab LAB=phase1_foundations/lab2_custom_modules EX=2
 """
@@ -153,3 +155,97 @@ class Dropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class BatchNormFunction(torch.autograd.Function):
+    """Training-mode batch normalisation as an autograd Function whose backward is written by hand.
+
+    forward(ctx, x, weight, bias, eps):
+        x: (N, C) or (N, C, *spatial), e.g. (N, C, H, W); weight, bias: (C,); eps: a float.
+        Per channel, over every dim but 1 (n = x.numel() // C values): mean and BIASED variance var,
+        x_hat = (x - mean) / sqrt(var + eps), y = weight * x_hat + bias, shaped like x.
+    backward(ctx, dy) -> (dx, dweight, dbias, None), from the formulas, without autograd:
+        dbias   = sum(dy),  dweight = sum(dy * x_hat)                 (sums over every dim but 1: (C,))
+        dx      = weight / sqrt(var + eps) / n * (n * dy - sum(dy) - x_hat * sum(dy * x_hat))
+    with the (C,) quantities broadcast back against x. No running statistics.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+        # BEGIN SOLUTION
+        # TODO: reduce over every dim but 1, keeping dims so that the (C,) statistics broadcast
+        # TODO: against x; the variance is the biased one. Save what the backward formula needs
+        # TODO: (x_hat, 1 / sqrt(var + eps), weight) and return weight * x_hat + bias.
+        dims = (0,) + tuple(range(2, x.dim()))
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        mean = x.mean(dim=dims, keepdim=True)
+        var = x.var(dim=dims, correction=0, keepdim=True)
+        rstd = torch.rsqrt(var + eps)
+        x_hat = (x - mean) * rstd
+        ctx.save_for_backward(x_hat, rstd, weight)
+        return x_hat * weight.view(shape) + bias.view(shape)
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, dy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None]:
+        # BEGIN SOLUTION
+        # TODO: the class docstring gives all three gradients. Sum over the same dims as the
+        # TODO: forward; n is the number of values per channel. eps gets no gradient (None).
+        # TODO: Forgetting the x_hat * sum(dy * x_hat) term is the classic mistake: the variance
+        # TODO: depends on x too.
+        x_hat, rstd, weight = ctx.saved_tensors
+        dims = (0,) + tuple(range(2, dy.dim()))
+        shape = (1, -1) + (1,) * (dy.dim() - 2)
+        n = dy.numel() // dy.shape[1]
+        sum_dy = dy.sum(dim=dims, keepdim=True)
+        sum_dy_xhat = (dy * x_hat).sum(dim=dims, keepdim=True)
+        dx = weight.view(shape) * rstd / n * (n * dy - sum_dy - x_hat * sum_dy_xhat)
+        return dx, sum_dy_xhat.view(-1), sum_dy.view(-1), None
+        # END SOLUTION
+
+
+class GroupNorm(nn.Module):
+    """Group normalisation (Wu and He, 2018), like nn.GroupNorm.
+
+    The C channels are split into ``num_groups`` G consecutive groups of C // G channels
+    (channels 0 .. C/G - 1 form group 0, and so on). Each sample's group is normalised over its
+    C // G channels and all positions: mean and BIASED variance, y = (x - mean) / sqrt(var + eps).
+    Then a per-CHANNEL affine: parameters ``weight`` (C,) ones and ``bias`` (C,) zeros when
+    ``affine``, else both None. x: (N, C, *) -> same shape; no batch statistics, so a sample's
+    output does not depend on the rest of the batch. C not divisible by G raises ValueError.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        # BEGIN SOLUTION
+        # TODO: as LayerNorm's parameters, but of shape (num_channels,).
+        if affine:
+            self.weight = nn.Parameter(torch.ones(num_channels))
+            self.bias = nn.Parameter(torch.zeros(num_channels))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        # END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION
+        # TODO: view each sample as (G, everything else) so that a group is one row: the channels
+        # TODO: of a group are consecutive, and dim 1 comes before the spatial dims in memory
+        # TODO: order. Normalise each row (biased variance), restore x's shape, then the affine
+        # TODO: per channel, broadcast as (1, C, 1, ...).
+        n = x.shape[0]
+        xg = x.reshape(n, self.num_groups, -1)
+        mean = xg.mean(dim=-1, keepdim=True)
+        var = xg.var(dim=-1, keepdim=True, correction=0)
+        y = ((xg - mean) * torch.rsqrt(var + self.eps)).reshape(x.shape)
+        if self.weight is not None:
+            shape = (1, -1) + (1,) * (x.dim() - 2)
+            y = y * self.weight.view(shape) + self.bias.view(shape)
+        return y
+        # END SOLUTION

@@ -9,6 +9,7 @@ each initialisation and activation.
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import sys
@@ -27,11 +28,11 @@ try:
 except ImportError:  # run with a Python that lacks the editable install: use the repository root
     sys.path.insert(0, str(LAB_DIR.parent.parent))
 
-from shared.report import is_skipped, max_diff, output_dir, run_part, section, table, whose  # noqa: E402
+from shared.report import is_skipped, max_diff, output_dir, run_part, runner_parser, section, spread, table, whose  # noqa: E402
 from shared.devices import describe_machine, get_device, seed_everything  # noqa: E402
 
 from exercise1_modules_from_parts import Linear, RunningCenter, count_parameters, freeze, save_and_reload  # noqa: E402
-from exercise2_normalization_layers import BatchNorm1d, Dropout, LayerNorm  # noqa: E402
+from exercise2_normalization_layers import BatchNorm1d, BatchNormFunction, Dropout, GroupNorm, LayerNorm  # noqa: E402
 from exercise3_functions_and_containers import (  # noqa: E402
     FakeQuantize,
     MemoryEfficientSiLU,
@@ -179,6 +180,38 @@ def demo_normalization() -> None:
         table(["check", f"max |{whose()} - PyTorch|"], rows)
     run_part(batch_norm_worked_example)
     run_part(dropout_demo)
+    with torch.random.fork_rng():  # its own draws: the later sections see the same random stream as without it
+        torch.manual_seed(0)
+        run_part(batch_norm_backward_and_group_norm)
+
+
+def batch_norm_backward_and_group_norm() -> None:
+    """Exercise 2's BatchNormFunction (hand-written backward) and GroupNorm against PyTorch."""
+    x = torch.randn(8, 3, 5, 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(8, 3, 5, 5, dtype=torch.float64)
+    y = BatchNormFunction.apply(x, w, b, 1e-5)
+    ours = torch.autograd.grad(y, (x, w, b), g)
+    ref_y = F.batch_norm(x, None, None, w, b, training=True)
+    ref = torch.autograd.grad(ref_y, (x, w, b), g)
+    small = tuple(t.detach()[:4, :, :2, :2].clone().requires_grad_(True) for t in (x,)) + (w, b)
+    ok = torch.autograd.gradcheck(lambda a, c, d: BatchNormFunction.apply(a, c, d, 1e-5), small)
+    print(f"\nBatchNormFunction on (8, 3, 5, 5) float64 against F.batch_norm(training=True): output {max_diff(y, ref_y)}, "
+          f"dx {max_diff(ours[0], ref[0])}, dweight {max_diff(ours[1], ref[1])}, dbias {max_diff(ours[2], ref[2])}; "
+          f"gradcheck: {ok}")
+    print(f"  per-channel sum of dx (shifting a channel changes nothing): {ours[0].sum(dim=(0, 2, 3)).abs().max().item():.1e}")
+    xg = torch.randn(4, 6, 3, 3, dtype=torch.float64)
+    gn, ref_gn = GroupNorm(3, 6).double(), nn.GroupNorm(3, 6).double()
+    with torch.no_grad():
+        ref_gn.weight.normal_()
+        ref_gn.bias.normal_()
+    gn.load_state_dict(ref_gn.state_dict())
+    one, per_channel = GroupNorm(1, 6, affine=False), GroupNorm(6, 6, affine=False)
+    print(f"GroupNorm(3, 6) against nn.GroupNorm on (4, 6, 3, 3): {max_diff(gn(xg), ref_gn(xg))}; "
+          f"GroupNorm(1, 6) against F.layer_norm over (C, H, W): {max_diff(one(xg), F.layer_norm(xg, xg.shape[1:]))}; "
+          f"GroupNorm(6, 6) against F.instance_norm: {max_diff(per_channel(xg), F.instance_norm(xg))}")
+    print(f"  sample 0 alone against sample 0 in the batch of 4: {max_diff(gn(xg[:1]), gn(xg)[:1])} (no batch statistics)")
 
 
 def layer_norm_rows() -> list[list[object]]:
@@ -348,16 +381,36 @@ def deep_net(activation: str, depth: int = 16, width: int = 64, scale: float | N
     return net
 
 
-def demo_hooks() -> dict[str, list[tuple[str, float, float]]]:
-    section("Exercise 4: hooks and gradient flow")
-    torch.manual_seed(0)
+def scaled_copy(net: nn.Module, factor: float) -> nn.Module:
+    """A deep copy of ``net`` with every Linear weight multiplied by ``factor`` (same random draw)."""
+    twin = copy.deepcopy(net)
+    with torch.no_grad():
+        for m in twin.modules():
+            if isinstance(m, nn.Linear):
+                m.weight.mul_(factor)
+    return twin
+
+
+def three_nets(seed: int) -> tuple[dict[str, nn.Module], torch.Tensor, torch.Tensor]:
+    """The three networks of the gradient-flow table and their batch, all drawn from ``seed``."""
+    torch.manual_seed(seed)
     x, target = torch.randn(128, 64), torch.randn(128, 1)
+    sigmoid = deep_net("sigmoid")
+    kaiming = deep_net("relu", scale=1.0)
     nets = {
-        "sigmoid, default init": deep_net("sigmoid"),
-        "relu, kaiming init": deep_net("relu", scale=1.0),
-        "relu, kaiming x 1.5": deep_net("relu", scale=1.5),
+        "sigmoid, default init": sigmoid,
+        "relu, kaiming init": kaiming,
+        "relu, kaiming x 1.5": scaled_copy(kaiming, 1.5),
     }
+    return nets, x, target
+
+
+def demo_hooks(seeds: int) -> dict[str, list[tuple[str, float, float]]]:
+    section("Exercise 4: hooks and gradient flow")
+    nets, x, target = three_nets(0)
     reports = run_part(gradient_flow, nets, x, target)
+    run_part(homogeneity_check, reports, nets, x, target)
+    run_part(gradient_flow_over_seeds, seeds)
     # The first Linear's input does not require grad, so PyTorch warns that its full backward hook
     # sees only output gradients; gradient_flow shows that warning once, not each time.
     warnings.filterwarnings("ignore", message="Full backward hook is firing")
@@ -396,6 +449,52 @@ def gradient_flow(nets: dict[str, nn.Module], x: torch.Tensor, target: torch.Ten
     if first_warning:
         print(f"PyTorch warned once about the first layer (its input does not require grad):\n  \"{first_warning.split(' See ')[0]}\"")
     return reports
+
+
+def homogeneity_check(reports: dict[str, list[tuple[str, float, float]]], nets: dict[str, nn.Module],
+                      x: torch.Tensor, target: torch.Tensor) -> None:
+    """The x 1.5 network is the Kaiming one with its weights scaled: predicted ratios 1.5^k, measured."""
+    base, scaled = reports["relu, kaiming init"], reports["relu, kaiming x 1.5"]
+    n = len(base)
+    print(f"\nthe x 1.5 network is a copy of the Kaiming one with every weight times 1.5 (biases 0): "
+          f"layer k's output is exactly 1.5^k times the original's")
+    rows = []
+    for k in (1, 2, 8, n):
+        rows.append([k, f"{scaled[k - 1][1] / base[k - 1][1]:.6g}", f"{1.5 ** k:.6g}"])
+    table(["Linear layer k", "std ratio x 1.5 / x 1", "1.5^k"], rows)
+    worst = max(abs(scaled[k][1] / base[k][1] / 1.5 ** (k + 1) - 1) for k in range(n))
+    print(f"all {n} layers: std ratio within 1e-5 (relative) of 1.5^k: {worst < 1e-5}")
+    measured = (scaled[0][2] / scaled[-1][2]) / (base[0][2] / base[-1][2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linear = {name: gradient_flow_report(nets[name], x, target, loss_fn=lambda out, t: (out * t).sum())
+                  for name in ("relu, kaiming init", "relu, kaiming x 1.5")}
+    lin_base, lin_scaled = linear["relu, kaiming init"], linear["relu, kaiming x 1.5"]
+    measured_linear = (lin_scaled[0][2] / lin_scaled[-1][2]) / (lin_base[0][2] / lin_base[-1][2])
+    print(f"first / last grad norm, x 1.5 net over x 1 net: predicted 1.5^{n - 1} = {1.5 ** (n - 1):.4g}; "
+          f"measured {measured:.4g} with the MSE loss, {measured_linear:.4g} with the linear loss sum(output * target)")
+
+
+def gradient_flow_over_seeds(seeds: int) -> None:
+    """The first / last gradient-norm ratio of the three networks over seeds 0 .. seeds - 1."""
+    ratios: dict[str, list[float]] = {}
+    words: dict[str, set[str]] = {}
+    heads: list[float] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for seed in range(seeds):
+            nets, x, target = three_nets(seed)
+            for name, net in nets.items():
+                rep = gradient_flow_report(net, x, target)
+                ratios.setdefault(name, []).append(rep[0][2] / rep[-1][2])
+                words.setdefault(name, set()).add(diagnose_gradient_flow(rep))
+                if name == "sigmoid, default init":
+                    heads.append(rep[-1][1])
+    print(f"\nover seeds 0-{seeds - 1} (weights and batch redrawn each time):")
+    table(["network", "first / last grad norm", "diagnose_gradient_flow"], [
+        [name, spread(vals, fmt=".3g"), ", ".join(sorted(words[name]))] for name, vals in ratios.items()
+    ])
+    print(f"sigmoid, default init: std of the head's output {spread(heads, fmt='.3g')}")
 
 
 def capturing_activations(net: nn.Module, x: torch.Tensor) -> None:
@@ -441,10 +540,39 @@ def pitfalls_of_hooks() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def demo_initialization(device: torch.device) -> dict[tuple[str, str], list[float]]:
+def demo_initialization(device: torch.device, full: bool, seeds: int) -> dict[tuple[str, str], list[float]]:
     section("Exercise 5: initialisation by hand vs torch.nn.init")
     run_part(init_by_hand_vs_nn_init)
-    return run_part(depth_study, device)
+    results = run_part(depth_study, device)
+    if full:
+        run_part(depth_study_over_seeds, device, seeds)
+        run_part(orthogonal_signs_over_seeds, seeds)
+    else:
+        print("(python solution/solution.py --full repeats the depth study and the sign count over 5 seeds)")
+    return results
+
+
+def depth_study_over_seeds(device: torch.device, seeds: int) -> None:
+    """--full: exercise 5's depth study over seeds 0 .. seeds - 1, the std at layers 1 and 50."""
+    print(f"\nthe depth study over seeds 0-{seeds - 1}, std of the activations after layer l:")
+    rows = []
+    for init in INITS:
+        for act in ACTIVATIONS:
+            runs = [activation_std_through_depth(init, act, depth=50, width=256, batch=512, seed=s, device=device)
+                    for s in range(seeds)]
+            rows.append([init, act, spread([r[0] for r in runs], fmt=".3g"), spread([r[49] for r in runs], fmt=".3g")])
+    table(["init", "activation", "l = 1", "l = 50"], rows)
+
+
+def orthogonal_signs_over_seeds(seeds: int) -> None:
+    """--full: how often W[0, 0] > 0 in 1000 draws of exercise 5's orthogonal_, per seed."""
+    fixed, raw = [], []
+    for seed in range(seeds):
+        torch.manual_seed(seed)
+        fixed.append(sum(orthogonal_(torch.empty(4, 4))[0, 0].item() > 0 for _ in range(1000)))
+        raw.append(sum(torch.linalg.qr(torch.randn(4, 4))[0][0, 0].item() > 0 for _ in range(1000)))
+    print(f"4 x 4 draws with W[0, 0] > 0, of 1000, over seeds 0-{seeds - 1}: with the sign fix {spread(fixed, fmt='.1f')}; "
+          f"raw torch.linalg.qr {spread(raw, fmt='.1f')}")
 
 
 def init_by_hand_vs_nn_init() -> None:
@@ -539,6 +667,7 @@ def save_plots(reports: dict[str, list[tuple[str, float, float]]], depth_results
 
 
 def main() -> None:
+    args = runner_parser("Lab 1.2 runner: custom modules, normalisation, autograd Functions, hooks, initialisation").parse_args()
     seed_everything(0)
     device = get_device()
     start = time.perf_counter()
@@ -548,8 +677,8 @@ def main() -> None:
     demo_modules()
     demo_normalization()
     demo_functions_and_containers()
-    reports = demo_hooks()
-    depth_results = demo_initialization(device)
+    reports = demo_hooks(args.seeds)
+    depth_results = demo_initialization(device, args.full, args.seeds)
     run_part(save_plots, reports, depth_results)
     print(f"done in {time.perf_counter() - start:.1f} s")
 
