@@ -1228,6 +1228,11 @@ class TestCompile:
             f"10.8 and 8.3; timing without the warm-up calls gives 50 and 20)"
         )
         assert res["speedup"] == 2.0, f"speedup {res['speedup']}; expected eager_s / compiled_s = 2.0"
+        spans = {k: res.get(k) for k in ("eager_min_s", "eager_max_s", "compiled_min_s", "compiled_max_s")}
+        assert spans == {"eager_min_s": 1.0, "eager_max_s": 50.0, "compiled_min_s": 0.5, "compiled_max_s": 20.0}, (
+            f"the spread of the timed calls came back as {spans}; on this clock the 5 timed eager calls take 1, 50, 1, 1, 1 s "
+            f"and the 5 timed compiled calls 20, 0.5, 0.5, 0.5, 20 s, so min/max are 1/50 and 0.5/20"
+        )
         assert math.isclose(res["max_abs_diff"], 0.25, abs_tol=1e-6), (
             f"the scripted backend's outputs are eager's + 0.25; max_abs_diff came back as {res['max_abs_diff']}: it must be "
             f"max |compiled output - eager output|"

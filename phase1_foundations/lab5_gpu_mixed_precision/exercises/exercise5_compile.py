@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_compile.py by `make stubs` [fingerprint c356015931c7]
+# Exercise stub generated from solution/exercise5_compile.py by `make stubs` [fingerprint 601fe511205f]
 """Exercise 5: torch.compile.
 
 ``torch.compile`` has two halves. TorchDynamo reads the Python bytecode of your function as it
@@ -61,8 +61,9 @@ def compile_benchmark(
     Returns ``{"compile_s", "eager_s", "compiled_s", "speedup", "max_abs_diff"}``: the wall time of
     the compiled function's first call (which compiles), the median seconds per call of ``fn`` and
     of the compiled function over ``repeat`` timed calls each after ``warmup`` untimed ones,
-    ``eager_s / compiled_s``, and the largest absolute difference between the two outputs.
-    Starts from a clean compile cache (``torch._dynamo.reset()``), so the first call compiles.
+    ``eager_s / compiled_s``, and the largest absolute difference between the two outputs; plus
+    the spread of the timed calls, ``"eager_min_s"``, ``"eager_max_s"``, ``"compiled_min_s"`` and
+    ``"compiled_max_s"`` (a median is quoted with its spread). Starts from a clean compile cache (``torch._dynamo.reset()``), so the first call compiles.
     """
     # TODO: from a clean Dynamo cache, compile fn with torch.compile and the given backend; the first
     # TODO: call compiles, so time it on its own. Then time eager and compiled the honest way

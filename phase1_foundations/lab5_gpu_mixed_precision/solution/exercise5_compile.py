@@ -66,8 +66,9 @@ def compile_benchmark(
     Returns ``{"compile_s", "eager_s", "compiled_s", "speedup", "max_abs_diff"}``: the wall time of
     the compiled function's first call (which compiles), the median seconds per call of ``fn`` and
     of the compiled function over ``repeat`` timed calls each after ``warmup`` untimed ones,
-    ``eager_s / compiled_s``, and the largest absolute difference between the two outputs.
-    Starts from a clean compile cache (``torch._dynamo.reset()``), so the first call compiles.
+    ``eager_s / compiled_s``, and the largest absolute difference between the two outputs; plus
+    the spread of the timed calls, ``"eager_min_s"``, ``"eager_max_s"``, ``"compiled_min_s"`` and
+    ``"compiled_max_s"`` (a median is quoted with its spread). Starts from a clean compile cache (``torch._dynamo.reset()``), so the first call compiles.
     """
     # BEGIN SOLUTION
     # TODO: from a clean Dynamo cache, compile fn with torch.compile and the given backend; the first
@@ -81,7 +82,9 @@ def compile_benchmark(
         if on_cuda:
             torch.cuda.synchronize()
 
-    def median_time(f: Callable[..., Any]) -> float:
+    spans: dict[str, tuple[float, float]] = {}
+
+    def median_time(f: Callable[..., Any], name: str) -> float:
         for _ in range(warmup):
             f(*args)
         times = []
@@ -91,6 +94,7 @@ def compile_benchmark(
             f(*args)
             sync()
             times.append(time.perf_counter() - start)
+        spans[name] = (min(times), max(times))
         return statistics.median(times)
 
     sync()
@@ -98,11 +102,13 @@ def compile_benchmark(
     out_compiled = compiled(*args)
     sync()
     compile_s = time.perf_counter() - start
-    eager_s = median_time(fn)
-    compiled_s = median_time(compiled)
+    eager_s = median_time(fn, "eager")
+    compiled_s = median_time(compiled, "compiled")
     diff = (out_compiled - fn(*args)).abs().max().item()
     return {"compile_s": compile_s, "eager_s": eager_s, "compiled_s": compiled_s,
-            "speedup": eager_s / compiled_s, "max_abs_diff": diff}
+            "speedup": eager_s / compiled_s, "max_abs_diff": diff,
+            "eager_min_s": spans["eager"][0], "eager_max_s": spans["eager"][1],
+            "compiled_min_s": spans["compiled"][0], "compiled_max_s": spans["compiled"][1]}
     # END SOLUTION
 
 
