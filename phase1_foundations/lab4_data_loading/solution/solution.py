@@ -493,9 +493,11 @@ def ordering(name_a: str, a, name_b: str, b) -> str:
 
 def calibrate_cpu_ops(target_s: float) -> int:
     """Loop iterations of ExpensiveDataset's CPU work that take about ``target_s`` here."""
-    probe = ExpensiveDataset(1, sample_shape=(1,), cpu_ops=200_000)
-    best = min(_time_item(probe) for _ in range(3))
-    return max(1000, int(200_000 * target_s / best))
+    # The fastest of 9 short probes: a burst of load from another process slows some of them, and
+    # a calibration taken during one would make every later item too cheap.
+    probe = ExpensiveDataset(1, sample_shape=(1,), cpu_ops=50_000)
+    best = min(_time_item(probe) for _ in range(9))
+    return max(1000, int(50_000 * target_s / best))
 
 
 def _time_item(ds: Dataset) -> float:
