@@ -748,7 +748,8 @@ class TestBatchNormBackwardAndGroupNorm:
             x = torch.randn(shape, dtype=torch.float64) * 2 + torch.arange(shape[1], dtype=torch.float64).view(1, -1, *([1] * (len(shape) - 2)))
             xa, xb = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
             with forbid(*GN_SHORTCUTS, **BY_HAND_NORM):
-                ya = ours(xa)
+                ya = call_or_fail(lambda: ours(xa), f"GroupNorm with {what} (reshape the affine to (1, C, 1, ...) "
+                                                    "for any number of trailing dims)")
             yb = ref(xb)
             close(ya, yb, f"GroupNorm with {what}: output differs from nn.GroupNorm (each sample's group = C / G CONSECUTIVE "
                           "channels and all their positions; biased variance; affine per channel)")
@@ -779,7 +780,8 @@ class TestBatchNormBackwardAndGroupNorm:
         xt = base.permute(0, 3, 1, 2)  # (4, 8, 3, 3), not contiguous
         ref = nn.GroupNorm(4, 8, dtype=torch.float64)
         with forbid(*GN_SHORTCUTS, **BY_HAND_NORM):
-            got = ex.GroupNorm(4, 8).double()(xt)
+            got = call_or_fail(lambda: ex.GroupNorm(4, 8).double()(xt),
+                               "GroupNorm(4, 8) on a non-contiguous (permuted) input (use reshape, not view)")
         close(got, ref(xt.contiguous()), "GroupNorm(4, 8) on a non-contiguous (permuted) input differs from nn.GroupNorm "
                                          "(reshape, not view, and group the channel dim)")
 
@@ -795,8 +797,20 @@ BY_HAND_SILU = dict(why="Exercise 3 asks you to write SiLU's forward and backwar
 def gradcheck_or_fail(fn, inputs, what: str) -> None:
     try:
         torch.autograd.gradcheck(fn, inputs)
+        return
     except GradcheckError as err:
-        pytest.fail(f"{what}: gradcheck failed, the backward disagrees with finite differences:\n{err}")
+        detail = str(err)
+    if len(detail) > 1500:  # the two Jacobians of a larger input run to hundreds of lines
+        detail = detail[:1500] + " ..."
+    pytest.fail(f"{what}: gradcheck failed, the backward disagrees with finite differences:\n{detail}")
+
+
+def call_or_fail(fn, what: str):
+    """``fn()``; a RuntimeError (a shape or a view that does not fit) fails the test with the case it came from."""
+    try:
+        return fn()
+    except RuntimeError as err:
+        pytest.fail(f"{what} raised RuntimeError: {err}", pytrace=False)
 
 
 @pytest.mark.exercise(3)

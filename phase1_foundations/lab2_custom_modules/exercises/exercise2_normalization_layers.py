@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_normalization_layers.py by `make stubs` [fingerprint 2514b821083d]
+# Exercise stub generated from solution/exercise2_normalization_layers.py by `make stubs` [fingerprint 9137f6d6d12d]
 """Exercise 2: normalisation and regularisation layers by hand. LayerNorm, BatchNorm1d, Dropout,
 BatchNorm with a hand-written backward, GroupNorm.
 
@@ -153,7 +153,7 @@ class GroupNorm(nn.Module):
         raise NotImplementedError("Exercise 2.9: implement GroupNorm.__init__")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # TODO: view each sample as (G, everything else) so that a group is one row: the channels
+        # TODO: reshape each sample to (G, everything else) so that a group is one row: the channels
         # TODO: of a group are consecutive, and dim 1 comes before the spatial dims in memory
         # TODO: order. Normalise each row (biased variance), restore x's shape, then the affine
         # TODO: per channel, broadcast as (1, C, 1, ...).

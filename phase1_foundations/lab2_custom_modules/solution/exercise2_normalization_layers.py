@@ -235,7 +235,7 @@ class GroupNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
-        # TODO: view each sample as (G, everything else) so that a group is one row: the channels
+        # TODO: reshape each sample to (G, everything else) so that a group is one row: the channels
         # TODO: of a group are consecutive, and dim 1 comes before the spatial dims in memory
         # TODO: order. Normalise each row (biased variance), restore x's shape, then the affine
         # TODO: per channel, broadcast as (1, C, 1, ...).
