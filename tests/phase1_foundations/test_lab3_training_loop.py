@@ -612,7 +612,7 @@ class TestLion:
 SCHEDULER_SHORTCUTS = tuple(
     f"torch.optim.lr_scheduler.{cls}"
     for cls in ("StepLR", "LinearLR", "CosineAnnealingLR", "SequentialLR", "OneCycleLR", "LambdaLR", "MultiplicativeLR",
-                "MultiStepLR", "CosineAnnealingWarmRestarts")
+                "MultiStepLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau")
 )
 BY_HAND_SCHEDULE = dict(why="Exercise 3 asks for each schedule as a formula of the step, not through a torch scheduler")
 
@@ -919,6 +919,85 @@ class TestSchedules:
         assert math.isclose(got, 1e-2, rel_tol=1e-12), (
             f"suggest_lr([1e-3, 1e-2, 1e-1, 1], [1.0, 0.9, 0.5, 0.45]) returned {got!r}; the steepest drop is from 1e-2 to 1e-1"
         )
+
+
+
+# -- ReduceLROnPlateau by hand (3.8) ----------------------------------------------------------
+# Metrics at a tie are exact binary fractions (1.0 * (1 - 0.25) = 0.75), so every correct way of
+# writing the threshold gives the same comparison.
+NAN = float("nan")
+PLATEAU_CASES = {
+    "ties-and-patience": ("ties at the threshold count as bad epochs; patience=2 reduces on the 3rd bad epoch",
+        [1.0, 0.75, 0.75, 0.75, 0.5, 0.5, 0.375, 0.375, 0.375, 0.375, 0.25, 0.25],
+        dict(lr=0.1, factor=0.5, patience=2, threshold=0.25)),
+    "rel-threshold": ("threshold_mode='rel' compares with best * (1 - threshold), not best - threshold",
+        [4.0, 3.8, 3.7, 3.65, 3.5, 3.4, 3.3, 3.2, 3.1, 3.0, 2.9, 2.8],
+        dict(lr=0.1, factor=0.5, patience=1, threshold=0.1)),
+    "abs-threshold": ("threshold_mode='abs' compares with best - threshold, not best * (1 - threshold)",
+        [10.0, 9.75, 9.5, 9.0, 8.75, 8.5, 8.0, 7.9, 7.5, 7.4, 7.3, 7.0],
+        dict(lr=0.1, factor=0.5, patience=1, threshold=0.5, threshold_mode="abs")),
+    "cooldown": ("cooldown=2: the 2 epochs after a reduction are never bad epochs",
+        [1.0] * 14, dict(lr=0.1, factor=0.5, patience=1, cooldown=2)),
+    "reset-on-improvement": ("an improvement resets the count of bad epochs",
+        [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.25],
+        dict(lr=0.1, factor=0.5, patience=2)),
+    "reset-after-reduction": ("a reduction resets the count of bad epochs (and keeps the best)",
+        [1.0] * 10, dict(lr=0.1, factor=0.5, patience=1)),
+    "min-lr": ("min_lr is a floor",[8.0] * 6, dict(lr=1.0, factor=0.1, patience=0, min_lr=0.05)),
+    "eps": ("a reduction by eps (1e-8) or less is skipped",[1.0] * 5, dict(lr=1.5e-8, factor=0.1, patience=0)),
+    "max-rel": ("mode='max', 'rel': improves above best * (1 + threshold); a tie is a bad epoch",
+        [0.5, 0.625, 0.6, 0.75, 0.9, 0.9375, 0.8, 0.9, 1.25, 1.0, 1.0, 1.0],
+        dict(lr=0.1, factor=0.5, patience=1, threshold=0.25, mode="max")),
+    "max-abs": ("mode='max', 'abs': improves above best + threshold",
+        [0.5, 0.625, 0.6, 0.75, 0.8, 0.875, 0.9, 0.95, 1.0, 1.125, 1.0, 1.0],
+        dict(lr=0.1, factor=0.5, patience=1, threshold=0.125, threshold_mode="abs", mode="max")),
+    "nan": ("a NaN metric is a bad epoch and never becomes the best",
+        [1.0, NAN, NAN, 0.5, NAN, 0.25, NAN, NAN, NAN, 0.125],
+        dict(lr=0.1, factor=0.5, patience=1)),
+    "negative-rel": ("negative metrics in 'rel' mode: best * (1 - threshold) lies above a negative best",
+        [-1.0, -0.8, -0.7, -0.6, -0.55, -0.5, -0.45, -0.9, -0.9, -0.9],
+        dict(lr=0.1, factor=0.5, patience=1, threshold=0.25)),
+    "defaults": ("the defaults (patience 10, threshold 1e-4, factor 0.1) over 80 epochs of a noisy loss",
+        [max(0.3, 1.0 - 0.02 * t) + 0.01 * ((7 * t) % 5) for t in range(80)], dict(lr=0.1)),
+}
+
+
+@pytest.mark.exercise(3)
+class TestPlateau:
+    @pytest.mark.parametrize("case", list(PLATEAU_CASES))
+    def test_plateau_lrs_matches_reduce_lr_on_plateau(self, case):
+        ex = lab.exercise(3)
+        what, metrics, kwargs = PLATEAU_CASES[case]
+        kwargs = dict(kwargs)
+        lr = kwargs.pop("lr")
+        want = lab.reference(3).plateau_scheduler_lrs(metrics, lr, **kwargs)
+        call = f"plateau_lrs(metrics, lr={lr}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
+        with forbid(*SCHEDULER_SHORTCUTS, **BY_HAND_SCHEDULE):
+            got = ex.plateau_lrs(list(metrics), lr, **kwargs)
+        assert isinstance(got, list) and len(got) == len(metrics), (
+            f"{call} returned {type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}; "
+            f"expected a list with one lr per metric ({len(metrics)})"
+        )
+        for i, (a, b) in enumerate(zip(got, want)):
+            assert isinstance(a, float) and math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0), (
+                f"{what}. {call}: after epoch {i} (metric {metrics[i]!r}; metrics so far {metrics[:i + 1]}) you give "
+                f"lr {a!r}; ReduceLROnPlateau gives {b!r} (its lrs so far: {want[:i + 1]})"
+            )
+
+    def test_plateau_lrs_of_no_metrics_is_empty(self):
+        ex = lab.exercise(3)
+        got = ex.plateau_lrs([], 0.1)
+        assert got == [], f"plateau_lrs([], 0.1) returned {got!r}; with no epochs there is no lr to report: []"
+
+    @pytest.mark.parametrize("kwargs", [{"factor": 1.0}, {"factor": 2.0}, {"mode": "maximum"}, {"threshold_mode": "relative"}])
+    def test_plateau_lrs_rejects_invalid_arguments(self, kwargs):
+        ex = lab.exercise(3)
+        try:
+            got = ex.plateau_lrs([1.0, 0.5], 0.1, **kwargs)
+        except ValueError:
+            return
+        pytest.fail(f"plateau_lrs([1.0, 0.5], 0.1, {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}) should raise "
+                    f"ValueError (factor < 1, mode 'min' or 'max', threshold_mode 'rel' or 'abs'), but returned {got!r}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ makes it easy to test, to plot and to reason about; to drive an optimizer with i
     multistep_lr       MultiStepLR
     cosine_warm_restarts_lr   CosineAnnealingWarmRestarts (SGDR)
 
+One schedule is not a function of the step: ``plateau_lrs`` follows a validation metric, as
+``ReduceLROnPlateau`` does, and gives the learning rate after each epoch's ``step(metric)``.
+
 The range finder answers "which learning rate?" empirically. Smith (2017) introduced the idea
 (his "LR range test" raises the lr linearly over a few epochs and reads off where the accuracy
 starts to rise and where it stalls); the version here is the one fastai's ``lr_find`` made
@@ -52,6 +55,26 @@ def scheduler_lrs(make_scheduler: Callable[[torch.optim.Optimizer], object], ste
             if t < steps - 1:
                 sched.step()
     return lrs
+
+
+def plateau_scheduler_lrs(metrics: Sequence[float], lr: float, **kwargs) -> list[float]:
+    """The lr after each ``ReduceLROnPlateau.step(metric)`` (given, not an exercise).
+
+    Builds ``torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **kwargs)`` around a one-parameter
+    SGD with ``lr``, steps it once per metric (after an optimizer step, as in a training loop) and
+    records the lr after each step. Use it to compare your ``plateau_lrs`` with PyTorch's.
+    """
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for metric in metrics:
+            opt.step()
+            sched.step(metric)
+            lrs.append(float(opt.param_groups[0]["lr"]))
+    return lrs
+
 
 def step_decay_lr(step: int, base_lr: float, step_size: int, gamma: float = 0.1) -> float:
     """Learning rate at ``step`` (0, 1, 2, ...) when it is multiplied by ``gamma`` every ``step_size`` steps.
@@ -281,4 +304,68 @@ def cosine_warm_restarts_lr(step: int, base_lr: float, T_0: int, T_mult: int = 1
         t_cur -= t_i
         t_i *= T_mult
     return eta_min + (base_lr - eta_min) * (1.0 + math.cos(math.pi * t_cur / t_i)) / 2.0
+    # END SOLUTION
+
+
+def plateau_lrs(
+    metrics: Sequence[float],
+    lr: float,
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    mode: str = "min",
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    eps: float = 1e-8,
+) -> list[float]:
+    """The learning rate after each epoch of ``torch.optim.lr_scheduler.ReduceLROnPlateau``.
+
+    ``metrics[i]`` is epoch i's validation metric, passed to ``step(metric)``; the lr starts at ``lr``.
+    A metric *improves* on the best so far (best starts at +inf for mode "min", -inf for "max") when
+        "min", "rel":  metric < best * (1 - threshold)      "min", "abs":  metric < best - threshold
+        "max", "rel":  metric > best * (1 + threshold)      "max", "abs":  metric > best + threshold
+    and then becomes the best; any other metric (one exactly at the threshold, a NaN) is a bad epoch.
+    When the number of bad epochs in a row exceeds ``patience``, the lr becomes max(lr * factor, min_lr)
+    (left unchanged if that would lower it by ``eps`` or less), the count starts again from 0 and the
+    best is kept. The ``cooldown`` epochs right after a reduction never count as bad epochs.
+    Returns one Python float per metric: the lr once that epoch's step is done.
+    Raises ValueError for factor >= 1, a mode other than "min"/"max", or a threshold_mode other
+    than "rel"/"abs".
+    """
+    # BEGIN SOLUTION
+    # TODO: three numbers carry over from epoch to epoch: the best metric, the bad epochs in a row,
+    # TODO: and the cooldown epochs still to go. Each epoch: is it an improvement? then the cooldown,
+    # TODO: then "more than patience bad epochs?": patience=2 tolerates 2 and reduces on the 3rd.
+    if factor >= 1.0:
+        raise ValueError(f"factor must be below 1, got {factor}")
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+    if threshold_mode not in ("rel", "abs"):
+        raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+    best = math.inf if mode == "min" else -math.inf
+    num_bad, cooldown_left = 0, 0
+    lrs: list[float] = []
+    for metric in metrics:
+        current = float(metric)
+        if mode == "min":
+            bar = best * (1.0 - threshold) if threshold_mode == "rel" else best - threshold
+            improved = current < bar
+        else:
+            bar = best * (1.0 + threshold) if threshold_mode == "rel" else best + threshold
+            improved = current > bar
+        if improved:
+            best, num_bad = current, 0
+        else:
+            num_bad += 1
+        if cooldown_left > 0:
+            cooldown_left -= 1
+            num_bad = 0  # an epoch in the cooldown is never a bad epoch
+        if num_bad > patience:
+            new_lr = max(lr * factor, min_lr)
+            if lr - new_lr > eps:
+                lr = new_lr
+            cooldown_left, num_bad = cooldown, 0
+        lrs.append(float(lr))
+    return lrs
     # END SOLUTION

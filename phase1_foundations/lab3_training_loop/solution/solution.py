@@ -3,8 +3,9 @@
     cd phase1_foundations/lab3_training_loop && python solution/solution.py      (or: make run LAB=1.3)
 
 Prints what it computed, section by section, including the worked examples the README quotes
-(marked WORKED EXAMPLE), and saves three plots under $LAB_OUTPUT_DIR (default: outputs/ in the
-lab folder): the olympics' loss curves, the schedules, and the learning-rate range test.
+(marked WORKED EXAMPLE), and saves four plots under $LAB_OUTPUT_DIR (default: outputs/ in the
+lab folder): the optimizers' trajectories on a 2-D valley, the olympics' loss curves, the schedules,
+and the learning-rate range test.
 
 ``make run LAB=1.3 TARGET=exercises`` runs this same script on your exercises/ files: each part
 that needs an exercise you have not written yet prints one "skipped" line, and the rest runs.
@@ -45,6 +46,8 @@ from exercise3_schedules import (  # noqa: E402
     lr_range_test,
     multistep_lr,
     one_cycle_lr,
+    plateau_lrs,
+    plateau_scheduler_lrs,
     scheduler_lrs,
     step_decay_lr,
     suggest_lr,
@@ -247,6 +250,89 @@ def demo_optimizers() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Exercise 2, seen in two dimensions: optimizer trajectories
+# ---------------------------------------------------------------------------------------------
+
+VALLEY_K = 50.0  # f(x, y) = (x^2 + 50 y^2) / 2: curvature 1 along x, 50 across the valley
+
+
+def valley(x: float, y: float) -> float:
+    return 0.5 * (x * x + VALLEY_K * y * y)
+
+
+def trajectory(make_optimizer, start: tuple[float, float], steps: int) -> list[tuple[float, float]]:
+    """The points an optimizer visits on the valley, float64, with the exact gradient (x, 50 y)."""
+    p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer([p])
+    path = [start]
+    for _ in range(steps):
+        x, y = path[-1]
+        p.grad = torch.tensor([x, VALLEY_K * y], dtype=torch.float64)
+        opt.step()
+        path.append(tuple(p.tolist()))
+    return path
+
+
+def demo_trajectories(full: bool) -> None:
+    section(f"Exercise 2 in two dimensions: trajectories on an ill-conditioned valley ({whose()} optimizers)")
+    start, steps = (-3.0, 1.0), 100
+    racers = {
+        "SGD lr=0.035": lambda ps: SGD(ps, lr=0.035),
+        "SGD lr=0.035 momentum=0.9": lambda ps: SGD(ps, lr=0.035, momentum=0.9),
+        "Adam lr=0.1": lambda ps: Adam(ps, lr=0.1),
+        "Lion lr=0.03": lambda ps: Lion(ps, lr=0.03),
+    }
+    paths = {name: trajectory(make, start, steps) for name, make in racers.items()}
+    clean = lambda v: round(v, 6) + 0.0  # noqa: E731  (+ 0.0 turns a rounded -0.0 into 0.0)
+    print(f"f(x, y) = (x^2 + 50 y^2) / 2 (condition number 50, minimum at (0, 0)), from {start}, {steps} steps, float64:")
+    rows = [[name, f"({clean(path[-1][0]):.6f}, {clean(path[-1][1]):.6f})", f"{valley(*path[-1]):.3e}"]
+            for name, path in paths.items()]
+    table(["optimizer", f"point after {steps} steps", "f there"], rows)
+    if full:
+        nudged = (math.nextafter(start[0], math.inf), math.nextafter(start[1], math.inf))
+        worst = max(max(abs(a - b) for a, b in zip(paths[name][-1], trajectory(make, nudged, steps)[-1]))
+                    for name, make in racers.items())
+        print(f"  started one ulp away, at {nudged!r}: the final points move by at most {worst:.1e}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    xs = torch.linspace(-3.5, 2.0, 221, dtype=torch.float64)
+    ys = torch.linspace(-1.3, 1.3, 105, dtype=torch.float64)
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
+    fz = 0.5 * (gx ** 2 + VALLEY_K * gy ** 2)
+    fig, ax = plt.subplots(figsize=(9, 5.2))
+    levels = [10 ** (k / 4) for k in range(-12, 11)]
+    filled = ax.contourf(gx.numpy(), gy.numpy(), fz.clamp_min(levels[0]).numpy(), levels=levels, norm=LogNorm(),
+                         cmap="viridis", alpha=0.85)
+    bar = fig.colorbar(filled, ax=ax, label="f(x, y) = (x² + 50 y²) / 2  (log scale)", shrink=0.85)
+    bar.set_ticks([1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0])
+    colours = ["tab:red", "tab:orange", "black", "tab:pink"]
+    styles = ["-", "--", "-.", ":"]
+    markers = ["o", "s", "^", "D"]
+    for (name, path), colour, ls, mk in zip(paths.items(), colours, styles, markers):
+        px, py = zip(*path)
+        ax.plot(px, py, color=colour, ls=ls, lw=1.6, marker=mk, ms=2.5, markevery=5, label=name)
+        ax.plot(px[-1], py[-1], marker=mk, color=colour, ms=8, mec="black", ls="none")
+    ax.plot(*start, marker="o", color="black", ms=7, ls="none", label=f"start {start}")
+    ax.plot(0.0, 0.0, marker="*", color="yellow", mec="black", ms=14, ls="none", label="minimum (0, 0)")
+    ax.set_xlim(-3.5, 2.0)
+    ax.set_ylim(-1.3, 1.3)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x  (curvature 1)")
+    ax.set_ylabel("y  (curvature 50)")
+    ax.set_title(f"{steps} steps on an ill-conditioned quadratic (large markers: the final points)")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
+    fig.tight_layout()
+    path = output_dir(LAB_DIR) / "lab3_trajectories.png"
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    print(f"  plot saved: {path}")
+
+
+# ---------------------------------------------------------------------------------------------
 # Exercise 3: schedules
 # ---------------------------------------------------------------------------------------------
 
@@ -298,6 +384,24 @@ def demo_schedules(total: int) -> dict[str, list[float]]:
     print(f"torch's OneCycleLR on Adam also cycles beta1 (cycle_momentum=True by default): {beta1[0]:.3f} at step 0, "
           f"{beta1[peak]:.3f} at the lr peak (step {peak}), {beta1[-1]:.3f} at the end")
     return ours
+
+
+def demo_plateau() -> None:
+    losses = [1.0, 0.8, 0.7, 0.695, 0.69, 0.688, 0.66, 0.659, 0.658, 0.657, 0.656, 0.656, 0.655, 0.655, 0.655]
+    kwargs = dict(factor=0.5, patience=2, threshold=0.01, cooldown=1)
+    mine = plateau_lrs(losses, 0.1, **kwargs)
+    ref = plateau_scheduler_lrs(losses, 0.1, **kwargs)
+    print(f"\nWORKED EXAMPLE (f): plateau_lrs(val_losses, lr=0.1, factor=0.5, patience=2, threshold=0.01 (rel), cooldown=1) "
+          f"beside ReduceLROnPlateau")
+    rows = [[i, f"{m:g}", f"{a:g}", f"{b:g}"] for i, (m, a, b) in enumerate(zip(losses, mine, ref))]
+    table(["epoch", "val loss", f"lr after step ({whose()})", "ReduceLROnPlateau"], rows)
+    print(f"  max |difference| over the {len(losses)} epochs: {max(abs(a - b) for a, b in zip(mine, ref)):.1e}")
+    worse = [-1.0, -0.99, -0.98, -0.97, -0.96]
+    rel = plateau_lrs(worse, 0.1, factor=0.5, patience=1, threshold=0.1)
+    ab = plateau_lrs(worse, 0.1, factor=0.5, patience=1, threshold=0.1, threshold_mode="abs")
+    print(f"a negative metric that gets worse every epoch, {worse}, mode 'min', patience=1, threshold=0.1:")
+    print(f"  threshold_mode='rel': lrs {rel} (best * (1 - 0.1) lies ABOVE a negative best: every epoch 'improves')")
+    print(f"  threshold_mode='abs': lrs {ab}")
 
 
 def demo_range_test(X: torch.Tensor, y: torch.Tensor) -> tuple[list[float], list[float], float, float]:
@@ -674,7 +778,9 @@ def main() -> None:
     # Each part runs on its own: one whose exercise is not written yet prints a "skipped" line instead.
     run_part(demo_losses)
     run_part(demo_optimizers)
+    run_part(demo_trajectories, args.full)
     schedules = run_part(demo_schedules, epochs * per_epoch)
+    run_part(demo_plateau)
     finder = run_part(demo_range_test, X, y)
     run_part(demo_clipping)
     run_part(demo_early_stopping)
