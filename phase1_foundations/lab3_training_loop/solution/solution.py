@@ -654,8 +654,8 @@ def one_ulp_demo(X, y, Xv, yv, epochs: int, finder) -> None:
 
 
 def practitioner_checks(X, y, Xv, yv) -> None:
-    """Two checks before a long run: the loss at initialisation, and the size of one update."""
-    section("Before a long run: loss at initialisation, update / parameter ratio")
+    """Three checks before a long run: the loss at initialisation, the size of one update, overfitting one batch."""
+    section("Before a long run: loss at initialisation, update / parameter ratio, overfit one batch")
     inits = []
     for seed in range(5):
         model = mlp(seed)
@@ -679,6 +679,24 @@ def practitioner_checks(X, y, Xv, yv) -> None:
         rows.append([label] + [f"{v:.1e}" for v in weights.values()])
     print("||update|| / ||weight|| of the first step, seed 0, first batch (about 1e-3 is the usual target):")
     table(["optimizer"] + [f"layer {k}" for k in weights], rows)
+    # Overfit one batch: a model that cannot drive the loss on 32 examples to ~0 has a bug (labels shuffled
+    # against inputs, a detached graph, a missing optimizer.step, a frozen layer) that no tuning will fix.
+    model = mlp(0)
+    opt = Adam(model.parameters(), lr=1e-2)
+    xb, yb = X[:32], y[:32]
+    marks, losses = (0, 50, 100, 200), {}
+    for t in range(201):
+        loss = F.cross_entropy(model(xb), yb)
+        if t in marks:
+            losses[t] = loss.item()
+        if t < 200:
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    with torch.no_grad():
+        acc = (model(xb).argmax(1) == yb).float().mean().item()
+    print(f"overfit one batch (32 examples, seed 0, Adam lr 1e-2, {whose()} Adam): training loss after step "
+          + ", ".join(f"{t}: {losses[t]:.4f}" for t in marks) + f"; accuracy on the batch {acc:.3f}")
 
 
 def silent_surprises(olympics_result, Xv, yv) -> None:
