@@ -681,22 +681,27 @@ def practitioner_checks(X, y, Xv, yv) -> None:
     table(["optimizer"] + [f"layer {k}" for k in weights], rows)
     # Overfit one batch: a model that cannot drive the loss on 32 examples to ~0 has a bug (labels shuffled
     # against inputs, a detached graph, a missing optimizer.step, a frozen layer) that no tuning will fix.
-    model = mlp(0)
-    opt = Adam(model.parameters(), lr=1e-2)
     xb, yb = X[:32], y[:32]
-    marks, losses = (0, 50, 100, 200), {}
-    for t in range(201):
-        loss = F.cross_entropy(model(xb), yb)
-        if t in marks:
-            losses[t] = loss.item()
-        if t < 200:
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    with torch.no_grad():
-        acc = (model(xb).argmax(1) == yb).float().mean().item()
-    print(f"overfit one batch (32 examples, seed 0, Adam lr 1e-2, {whose()} Adam): training loss after step "
-          + ", ".join(f"{t}: {losses[t]:.4f}" for t in marks) + f"; accuracy on the batch {acc:.3f}")
+    marks, curves, accs = (0, 50, 100, 200), [], []
+    for seed in range(5):
+        model = mlp(seed)
+        opt = Adam(model.parameters(), lr=1e-2)
+        losses = {}
+        for t in range(201):
+            loss = F.cross_entropy(model(xb), yb)
+            if t in marks:
+                losses[t] = loss.item()
+            if t < 200:
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        with torch.no_grad():
+            accs.append((model(xb).argmax(1) == yb).float().mean().item())
+        curves.append(losses)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"overfit one batch (the first 32 examples, {n_params:,} parameters, Adam lr 1e-2, {whose()} Adam), seeds 0..4:")
+    table(["after step", "training loss on the batch"], [[t, spread([c[t] for c in curves], ".4f")] for t in marks])
+    print(f"  accuracy on the batch after 200 steps: {spread(accs, '.3f')}")
 
 
 def silent_surprises(olympics_result, Xv, yv) -> None:
