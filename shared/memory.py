@@ -45,12 +45,18 @@ class TensorMemory:
     allocations: int = 0
     _live: dict[Any, list[int]] = field(default_factory=dict, repr=False)
 
-    def _add(self, t: torch.Tensor) -> None:
-        storage = t.untyped_storage()
-        ptr = storage.data_ptr()
-        key = (t.device.type, t.device.index, ptr) if ptr else ("empty", id(t))
+    @staticmethod
+    def _key(t: torch.Tensor) -> Any:
+        ptr = t.untyped_storage().data_ptr()
+        return (t.device.type, t.device.index, ptr) if ptr else ("empty", id(t))
+
+    def _add(self, t: torch.Tensor, outside: frozenset = frozenset()) -> None:
+        key = self._key(t)
         entry = self._live.get(key)
+        if entry is None and key in outside:
+            return  # a view of, or an in-place op on, a tensor made before the block: no new memory
         if entry is None:
+            storage = t.untyped_storage()
             nbytes = storage.nbytes()
             self._live[key] = [nbytes, 1]
             self.allocations += 1
@@ -77,11 +83,17 @@ class _Counter(TorchDispatchMode):
         self.stats = stats
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        # Storages of the inputs that the block did not create (made before it): an output that
+        # shares one of them (a view, an in-place op) allocated nothing.
+        outside = frozenset(
+            key for key in (self.stats._key(t) for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor))
+            if key not in self.stats._live
+        )
         out = func(*args, **(kwargs or {}))
         # A view shares its base's storage, so it is recorded as one more user of that storage.
         for t in tree_flatten(out)[0]:
             if isinstance(t, torch.Tensor):
-                self.stats._add(t)
+                self.stats._add(t, outside)
         return out
 
 
