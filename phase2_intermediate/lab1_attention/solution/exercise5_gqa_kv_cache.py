@@ -8,7 +8,8 @@ attention (Shazeer 2019). It shrinks the KV cache, whose size in bytes is
 
 Incremental decoding: a causal decoder's keys and values for positions < t never change when
 token t arrives, so keep them (the cache) and compute only the new token's q, k, v. The logits
-must be EXACTLY those of recomputing the whole sequence, at every step; the tests check this.
+must be those of recomputing the whole sequence, at every step, up to float rounding (the same
+sums in a different order: about 1e-6 in float32, 1e-15 in float64); the tests check this in float64.
 
 Shapes: B batch, T tokens, H query heads, H_kv key/value heads, D head dim, E = H * D model dim.
 

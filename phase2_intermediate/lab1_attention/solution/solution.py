@@ -135,7 +135,7 @@ def sdpa_agreement() -> None:
     x = torch.randn(1, 3, 8)
     with torch.no_grad():
         nan_out = mha(x, x, x, key_padding_mask=torch.ones(1, 3, dtype=torch.bool))[0]
-    print(f"  the same fully masked case in nn.MultiheadAttention (key_padding_mask all True): output NaN: {bool(nan_out.isnan().all())}")
+    print(f"  the same fully masked case in nn.MultiheadAttention (key_padding_mask all True, need_weights=True): output NaN: {bool(nan_out.isnan().all())}")
 
 
 # ---------------------------------------------------------------------------------------------
