@@ -120,23 +120,6 @@ class TestSoftmax:
 
 @pytest.mark.exercise(1)
 class TestScaledDotProductAttention:
-    def test_equals_f_sdpa_over_shapes_and_leading_dims(self):
-        ex = lab.exercise(1)
-        cases = [((), 4, 4, 8, 8), ((3,), 5, 7, 3, 6), ((2, 3), 1, 6, 5, 2), ((2, 2, 3), 4, 1, 7, 7),
-                 ((1,), 1, 1, 1, 1), ((1, 2), 6, 3, 4, 5)]
-        for lead, t_q, t_k, d, d_v in cases:
-            q, k, v = qkv(lead, t_q, t_k, d, d_v)
-            got = sdpa(ex, q, k, v)
-            close(got, F.scaled_dot_product_attention(q, k, v), f"scaled_dot_product_attention({shapes(q, k, v)}) differs from F.sdpa")
-
-    def test_equals_f_sdpa_in_float32_on_non_contiguous_inputs(self):
-        ex = lab.exercise(1)
-        q = torch.randn(2, 5, 3, 8).transpose(1, 2)  # (2, 3, 5, 8) as the heads of a (B, T, H, D) tensor
-        k = torch.randn(2, 6, 3, 8).transpose(1, 2)
-        v = torch.randn(2, 6, 3, 4).transpose(1, 2)
-        got = sdpa(ex, q, k, v)
-        close(got, F.scaled_dot_product_attention(q, k, v), f"scaled_dot_product_attention on transposed (non-contiguous) float32 {shapes(q, k, v)} differs from F.sdpa", **F32)
-
     def test_default_scale_is_one_over_sqrt_d(self):
         ex = lab.exercise(1)
         q, k, v = qkv((2,), 4, 5, 9)
@@ -233,6 +216,23 @@ class TestScaledDotProductAttention:
         assert weights[0, 0].item() == pytest.approx(1.0), (
             f"scaled_dot_product_attention(q, k, v=I, is_causal=True): query 0 sees only key 0, so its weight must be 1, got {weights[0, 0].item():.4g}"
         )
+
+    def test_equals_f_sdpa_over_shapes_and_leading_dims(self):
+        ex = lab.exercise(1)
+        cases = [((), 4, 4, 8, 8), ((3,), 5, 7, 3, 6), ((2, 3), 1, 6, 5, 2), ((2, 2, 3), 4, 1, 7, 7),
+                 ((1,), 1, 1, 1, 1), ((1, 2), 6, 3, 4, 5)]
+        for lead, t_q, t_k, d, d_v in cases:
+            q, k, v = qkv(lead, t_q, t_k, d, d_v)
+            got = sdpa(ex, q, k, v)
+            close(got, F.scaled_dot_product_attention(q, k, v), f"scaled_dot_product_attention({shapes(q, k, v)}) differs from F.sdpa")
+
+    def test_equals_f_sdpa_in_float32_on_non_contiguous_inputs(self):
+        ex = lab.exercise(1)
+        q = torch.randn(2, 5, 3, 8).transpose(1, 2)  # (2, 3, 5, 8) as the heads of a (B, T, H, D) tensor
+        k = torch.randn(2, 6, 3, 8).transpose(1, 2)
+        v = torch.randn(2, 6, 3, 4).transpose(1, 2)
+        got = sdpa(ex, q, k, v)
+        close(got, F.scaled_dot_product_attention(q, k, v), f"scaled_dot_product_attention on transposed (non-contiguous) float32 {shapes(q, k, v)} differs from F.sdpa", **F32)
 
     def test_fully_masked_rows_give_zeros_like_f_sdpa(self):
         ex = lab.exercise(1)
@@ -966,6 +966,17 @@ class TestFlashForward:
             close(out, expected, f"{self._call(lead, t_q, t_k, d, d_v, bq, bk, causal)[:-1]}, scale=0.3) in float32 "
                   f"differs from F.scaled_dot_product_attention", **tolerances("cpu", torch.float32))
 
+    def test_no_keys_gives_zeros_and_lse_minus_inf_like_sdpa_and_logsumexp(self):
+        ex = lab.exercise(4)
+        q, k, v = torch.randn(1, 2, 3, 4), torch.randn(1, 2, 0, 4), torch.randn(1, 2, 0, 5)
+        with forbid(*SOFTMAX_SHORTCUTS, **ONLINE_SOFTMAX_ONLY):
+            out, lse = ex.flash_attention_forward(q, k, v, block_q=2, block_k=2)
+        call = "flash_attention_forward(q (1, 2, 3, 4), k and v with T_k = 0 keys)"
+        close(out, F.scaled_dot_product_attention(q, k, v), f"{call}: a row that sees no key must give zeros, as F.sdpa "
+              "does (acc / l is 0/0 there: guard l == 0)")
+        close(lse, torch.logsumexp(torch.empty(1, 2, 3, 0), -1), f"{call}: the log-sum-exp of no scores is -inf, "
+              "as torch.logsumexp of an empty row")
+
     def test_never_materialises_the_score_matrix(self):
         ex, ref = lab.exercise(4), lab.reference(4)
         t, d = 512, 16
@@ -978,12 +989,47 @@ class TestFlashForward:
                 ex.flash_attention_forward(q, k, v, is_causal=True, block_q=32, block_k=32)
         assert naive.largest_bytes == full  # the baseline: one (T, T) float32 tensor
         call = f"flash_attention_forward(q, k, v (1, {t}, {d}) float32, is_causal=True, block_q=32, block_k=32)"
-        assert mem.largest_bytes <= full // 16, (
-            f"{call} created a tensor of {mem.largest_bytes} bytes; the (T, T) scores are {full} bytes and one "
-            f"(32, 32) block is {32 * 32 * 4}: compute the scores one block at a time")
+        strip = 32 * t * 4  # one block of queries against ALL keys: (32, T) float32
+        assert mem.largest_bytes < strip, (
+            f"{call} created a tensor of {mem.largest_bytes} bytes; the (T, T) scores are {full} bytes, a (32, T) "
+            f"strip of them {strip} and one (32, 32) block {32 * 32 * 4}: the largest tensor may be the (T, D) output "
+            f"({t * d * 4} bytes), never a strip; walk over the keys one block_k block at a time")
         assert mem.peak_bytes < naive.peak_bytes / 4, (
             f"{call} held {mem.peak_bytes} bytes at its peak, naive attention {naive.peak_bytes}: the tiled forward "
             f"should keep only O(T * D) plus one block")
+
+
+def _count_score_matmuls(fn):
+    """How many matrix products (aten.bmm / mm / matmul / baddbmm) run inside fn."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    ops = {"bmm", "mm", "matmul", "baddbmm", "addmm"}
+    count = [0]
+
+    class Counter(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func.overloadpacket.__name__ in ops:
+                count[0] += 1
+            return func(*args, **(kwargs or {}))
+
+    with Counter():
+        fn()
+    return count[0]
+
+
+@pytest.mark.exercise(4)
+class TestFlashCausalSkipping:
+    def test_causal_forward_skips_the_key_blocks_after_each_query_block(self):
+        ex = lab.exercise(4)
+        t, d, blk = 256, 8, 32  # 8 x 8 block pairs; causal needs only the 36 on or below the diagonal
+        q, k, v = _flash_qkv((1,), t, t, d, d, dtype=torch.float32)
+        with torch.no_grad():
+            full = _count_score_matmuls(lambda: ex.flash_attention_forward(q, k, v, False, None, blk, blk))
+            causal = _count_score_matmuls(lambda: ex.flash_attention_forward(q, k, v, True, None, blk, blk))
+        assert full > 0 and causal <= 0.7 * full, (
+            f"flash_attention_forward(T={t}, block_q=block_k={blk}) ran {causal} matrix products with is_causal=True "
+            f"and {full} without: with a causal mask, key blocks that start after a query block's last row are all "
+            f"-inf and should be skipped (36 of the 64 block pairs remain, so about 56% of the work)")
 
 
 BACKWARD_CASES = [  # (leading dims, T_q, T_k, D, block_q, block_k, is_causal)
@@ -1058,6 +1104,17 @@ class TestFlashBackward:
         assert not big, (f"{call} saved tensors of shapes {big} for the backward: that is O(T_q * T_k); save q, k, v, "
                          f"out and lse (O(T * D)) and recompute the weights block by block")
 
+    def test_keeps_no_score_sized_tensor_on_ctx(self):
+        ex = lab.exercise(4)
+        t_q, t_k, d = 24, 32, 3
+        q, k, v = _flash_qkv((1, 2), t_q, t_k, d, d, requires_grad=True)
+        out = ex.flash_attention(q, k, v, True, None, 8, 8)
+        node = out.grad_fn  # a custom Function's backward node is its ctx
+        big = {name: tuple(val.shape) for name, val in vars(node).items()
+               if isinstance(val, torch.Tensor) and val.numel() >= t_q * t_k}
+        assert not big, (f"FlashAttention.forward kept {big} on ctx as attributes: that is O(T_q * T_k) memory held "
+                         f"until the backward; keep only q, k, v, out and lse (ctx.save_for_backward)")
+
     def test_backward_never_materialises_the_weights(self):
         ex, ref = lab.exercise(4), lab.reference(4)
         t, d = 256, 8
@@ -1066,9 +1123,11 @@ class TestFlashBackward:
         grad_out = torch.randn_like(out)
         with track_tensor_memory() as mem:
             ex.flash_attention_backward(q, k, v, out, lse, grad_out, is_causal=True, block_q=32, block_k=32)
-        assert mem.largest_bytes <= t * t * 4 // 16, (
+        strip = 32 * t * 4  # one block of queries against ALL keys: (32, T) float32
+        assert mem.largest_bytes < strip, (
             f"flash_attention_backward(q, k, v (1, {t}, {d}), ..., block_q=32, block_k=32) created a tensor of "
-            f"{mem.largest_bytes} bytes; the (T, T) weights are {t * t * 4}: recompute P one block at a time")
+            f"{mem.largest_bytes} bytes; the (T, T) weights are {t * t * 4} bytes and a (32, T) strip of them {strip}, "
+            f"the limit here: recompute P one (block_q, block_k) block at a time")
 
 
 # ---------------------------------------------------------------------------------------------
