@@ -15,6 +15,7 @@ import pytest
 import torch
 import torchvision
 
+import shared
 from shared import datasets as D
 
 # ---------------------------------------------------------------------------------------------
@@ -407,7 +408,7 @@ def test_cli_download_without_network_exits_1_and_explains(data_root, monkeypatc
 
 def test_data_dir_honours_LAB_DATA_DIR_and_root_overrides_it(tmp_path, monkeypatch):
     monkeypatch.delenv("LAB_DATA_DIR", raising=False)
-    repo_root = Path(D.__file__).resolve().parent.parent
+    repo_root = Path(shared.__file__).resolve().parent.parent  # the folder that holds the shared package
     assert D.data_dir() == repo_root / "data", "without LAB_DATA_DIR the cache should be <repo root>/data"
     monkeypatch.setenv("LAB_DATA_DIR", str(tmp_path / "cache"))
     assert D.data_dir() == tmp_path / "cache", "LAB_DATA_DIR should choose the cache folder"

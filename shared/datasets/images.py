@@ -1,322 +1,48 @@
-"""Datasets for the labs, offline first.
+"""Real images: scikit-learn's handwritten digits (bundled, offline) and, through torchvision,
+MNIST, Fashion-MNIST and CIFAR-10 from the cache folder.
 
-Three kinds of data, in the order a lab should reach for them:
-
-1. Synthetic generators with a known ground truth (no files, no network):
-   :func:`make_regression`, :func:`make_spirals`, :func:`make_blobs`, :func:`make_shapes`.
-   Each takes a ``seed`` and returns the same tensors for the same arguments.
-2. Real data that ships with an installed package: :func:`load_digits`, scikit-learn's 1,797
-   handwritten digits (8x8 pixels), with a fixed stratified train/test split.
-3. Real data through torchvision: :func:`load_mnist`, :func:`load_fashion_mnist`,
-   :func:`load_cifar10`. They read the cache folder (:func:`data_dir`) and stop with a
-   :class:`DatasetNotFoundError` that says what is missing and how to get it. Files are checked
-   structurally before torchvision sees them, so a partial download never counts as present.
-
-Command line::
-
-    python -m shared.datasets info                       # what is present, and where
-    python -m shared.datasets download mnist             # or fashion-mnist, cifar10
-    python -m shared.datasets download cifar10 --root /big/disk/data
-
-The cache folder is ``root=`` when given, else ``$LAB_DATA_DIR``, else ``<repo root>/data``.
+:func:`load_digits` reads the 1,797 8x8 digits that ship with scikit-learn, with a fixed
+stratified train/test split. :func:`load_mnist`, :func:`load_fashion_mnist` and
+:func:`load_cifar10` read the cache folder (:func:`~shared.datasets.data_dir`) and stop with a
+:class:`~shared.datasets.DatasetNotFoundError` that says what is missing and how to get it.
+Files are checked structurally before torchvision sees them, so a partial download never counts
+as present. :func:`check_dataset` reports what is wrong with a dataset's files; :func:`download`
+fetches one through torchvision's own download code.
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import hashlib
 import importlib.util
 import math
 import os
 import pickle
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from ._common import DatasetNotFoundError, _BrokenFile, _not_usable_message, _resolve_root, data_dir
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "CIFAR10_FOLDER",
     "DIGITS_CLASSES",
+    "DIGITS_SEED",
     "DIGITS_TEST_SIZE",
     "DIGITS_TRAIN_SIZE",
     "FASHION_MNIST_CLASSES",
     "MNIST_CLASSES",
     "REAL_DATASETS",
-    "SHAPE_CLASSES",
-    "DatasetNotFoundError",
     "check_dataset",
-    "data_dir",
     "download",
     "load_cifar10",
     "load_digits",
     "load_fashion_mnist",
     "load_mnist",
-    "make_blobs",
-    "make_regression",
-    "make_shapes",
-    "make_spirals",
-    "main",
 ]
-
-
-# --------------------------------------------------------------------------------------------
-# Cache folder
-# --------------------------------------------------------------------------------------------
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def data_dir() -> Path:
-    """The cache folder for downloaded datasets.
-
-    ``$LAB_DATA_DIR`` when it is set (and not empty), else ``<repo root>/data``, where the repo
-    root is the folder that holds the ``shared`` package. The folder is not created here.
-    Every loader's ``root=`` argument overrides both.
-    """
-    env = os.environ.get("LAB_DATA_DIR", "")
-    if env:
-        return Path(env).expanduser()
-    return REPO_ROOT / "data"
-
-
-def _resolve_root(root: Optional[str | os.PathLike[str]]) -> Path:
-    return Path(root).expanduser() if root is not None else data_dir()
-
-
-def _generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-# --------------------------------------------------------------------------------------------
-# Synthetic generators
-# --------------------------------------------------------------------------------------------
-
-
-class RegressionData(NamedTuple):
-    """What :func:`make_regression` returns; unpacks as ``X, y, true_w, true_b``."""
-
-    X: torch.Tensor  # (N, D) float32
-    y: torch.Tensor  # (N,) float32
-    true_w: torch.Tensor  # (D,) float32
-    true_b: float
-
-
-def make_regression(n_samples: int, n_features: int, noise: float = 0.1, seed: int = 0) -> RegressionData:
-    """A linear regression problem with known weights.
-
-    ``y = X @ true_w + true_b + noise * eps`` with ``X``, ``true_w``, ``true_b`` and ``eps`` all
-    drawn from the standard normal distribution.
-
-    Returns ``(X, y, true_w, true_b)``:
-        X: (N, D) float32, y: (N,) float32, true_w: (D,) float32, true_b: Python float,
-        with N = n_samples and D = n_features.
-    """
-    if n_samples < 1 or n_features < 1:
-        raise ValueError(f"need n_samples >= 1 and n_features >= 1, got {n_samples} and {n_features}")
-    g = _generator(seed)
-    true_w = torch.randn(n_features, generator=g)
-    true_b = float(torch.randn((), generator=g))
-    X = torch.randn(n_samples, n_features, generator=g)
-    eps = torch.randn(n_samples, generator=g)
-    y = X @ true_w + true_b + noise * eps
-    return RegressionData(X, y, true_w, true_b)
-
-
-def _shuffled(g: torch.Generator, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """The tensors reordered along dim 0 by one shared random permutation."""
-    order = torch.randperm(tensors[0].shape[0], generator=g)
-    return tuple(t[order] for t in tensors)
-
-
-def make_spirals(
-    n_per_class: int,
-    n_classes: int = 2,
-    noise: float = 0.05,
-    seed: int = 0,
-    turns: float = 1.0,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Interleaved spiral arms in the plane, one arm per class (not linearly separable).
-
-    Point i of class k has radius ``r_i = 0.1 + 0.9 * i / (n_per_class - 1)`` and angle
-    ``theta = 2*pi * (turns * r_i + k / n_classes)``; Gaussian noise with standard deviation
-    ``noise`` is then added to each coordinate. With ``noise=0`` every point lies exactly on its
-    arm. Neighbouring arms are ``1 / (n_classes * turns)`` apart along a ray.
-
-    Returns ``(X, y)`` in shuffled order:
-        X: (N, 2) float32, y: (N,) int64 in [0, n_classes), N = n_per_class * n_classes,
-        exactly n_per_class points per class.
-    """
-    if n_classes < 2:
-        raise ValueError(f"a spiral needs at least 2 classes, got n_classes={n_classes}")
-    if n_per_class < 2:
-        raise ValueError(f"need at least 2 points per class, got n_per_class={n_per_class}")
-    g = _generator(seed)
-    r = torch.linspace(0.1, 1.0, n_per_class).repeat(n_classes)  # (N,)
-    y = torch.arange(n_classes).repeat_interleave(n_per_class)  # (N,)
-    theta = 2 * math.pi * (turns * r + y / n_classes)
-    X = torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=1)
-    X = X + noise * torch.randn(X.shape, generator=g)
-    X, y = _shuffled(g, X, y)
-    return X, y
-
-
-def _spread_out_centres(n_classes: int, n_features: int, min_dist: float, box: float, g: torch.Generator) -> torch.Tensor:
-    """(K, D) centres uniform in [-box, box]^D, each redrawn up to 100 times to stay min_dist away
-    from the earlier ones (when that fails, the candidate farthest from them is kept)."""
-    centres: list[torch.Tensor] = []
-    for _ in range(n_classes):
-        best, best_gap = None, -1.0
-        for _ in range(100):
-            candidate = (torch.rand(n_features, generator=g) * 2 - 1) * box
-            gap = min((float((candidate - c).norm()) for c in centres), default=math.inf)
-            if gap > best_gap:
-                best, best_gap = candidate, gap
-            if gap >= min_dist:
-                break
-        centres.append(best)
-    return torch.stack(centres)
-
-
-def make_blobs(
-    n_per_class: int,
-    n_classes: int,
-    n_features: int = 2,
-    spread: float = 1.0,
-    seed: int = 0,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Gaussian clusters around known centres, one cluster per class.
-
-    Centres are uniform in the box [-10, 10]^D, drawn so that they are at least ``4 * spread``
-    apart whenever that is possible; each class is ``centre + spread * N(0, I)``.
-
-    Returns ``(X, y, centers)`` with X and y in shuffled order:
-        X: (N, D) float32, y: (N,) int64 in [0, n_classes), centers: (n_classes, D) float32,
-        N = n_per_class * n_classes, D = n_features; class k is centred on ``centers[k]``.
-    """
-    if n_classes < 1 or n_per_class < 1 or n_features < 1:
-        raise ValueError("n_per_class, n_classes and n_features must all be >= 1")
-    g = _generator(seed)
-    centers = _spread_out_centres(n_classes, n_features, min_dist=4 * spread, box=10.0, g=g)
-    y = torch.arange(n_classes).repeat_interleave(n_per_class)
-    X = centers[y] + spread * torch.randn(len(y), n_features, generator=g)
-    X, y = _shuffled(g, X, y)
-    return X, y, centers
-
-
-# --- make_shapes: a small CIFAR-like image set -------------------------------------------------
-# Each shape is a predicate on (u, v), coordinates scaled so the shape fits in [-1, 1]^2
-# (v points down, as image rows do).
-
-
-def _circle(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return u * u + v * v <= 1.0
-
-
-def _square(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return torch.maximum(u.abs(), v.abs()) <= 0.8
-
-
-def _triangle(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return (v <= 0.8) & (u.abs() <= 0.55 * (v + 0.9))  # apex up at v = -0.9
-
-
-def _cross(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    a, b = u.abs(), v.abs()
-    return ((a <= 0.28) & (b <= 0.95)) | ((b <= 0.28) & (a <= 0.95))
-
-
-def _ring(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    r2 = u * u + v * v
-    return (r2 <= 1.0) & (r2 >= 0.55**2)
-
-
-def _diamond(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return u.abs() + v.abs() <= 1.0
-
-
-_SHAPES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "circle": _circle,
-    "square": _square,
-    "triangle": _triangle,
-    "cross": _cross,
-    "ring": _ring,
-    "diamond": _diamond,
-}
-SHAPE_CLASSES: tuple[str, ...] = tuple(_SHAPES)
-"""Class names of :func:`make_shapes`; label k is ``SHAPE_CLASSES[k]``."""
-
-_SUPERSAMPLE = 2  # draw at 2x resolution and average down: soft, anti-aliased edges
-_CHUNK = 512  # images drawn at once, bounds memory for large n_samples
-
-
-class _ShapeParams(NamedTuple):
-    labels: torch.Tensor  # (N,) int64
-    centre: torch.Tensor  # (N, 2) pixels, (x, y)
-    half_size: torch.Tensor  # (N,) pixels
-    angle: torch.Tensor  # (N,) radians
-    colour: torch.Tensor  # (N, 3) in [0, 1]
-    background: torch.Tensor  # (N, 3) in [0, 1]
-
-
-def _draw_shape_params(n: int, size: int, g: torch.Generator) -> _ShapeParams:
-    n_classes = len(SHAPE_CLASSES)
-    labels = torch.arange(n) % n_classes
-    labels = labels[torch.randperm(n, generator=g)]
-    half = size * (0.22 + 0.20 * torch.rand(n, generator=g))
-    centre = half[:, None] + (size - 2 * half[:, None]) * torch.rand(n, 2, generator=g)
-    angle = math.radians(20) * (2 * torch.rand(n, generator=g) - 1)
-    colour = torch.rand(n, 3, generator=g)
-    # Background: every channel 0.3 to 0.7 away from the shape's (circularly), so shapes show.
-    background = (colour + 0.5 + 0.2 * (2 * torch.rand(n, 3, generator=g) - 1)) % 1.0
-    return _ShapeParams(labels, centre, half, angle, colour, background)
-
-
-def _coverage(p: _ShapeParams, size: int) -> torch.Tensor:
-    """(n, 1, size, size) float32: fraction of each pixel covered by the image's shape."""
-    hi = size * _SUPERSAMPLE
-    coords = (torch.arange(hi, dtype=torch.float32) + 0.5) / _SUPERSAMPLE  # pixel units
-    dx = coords[None, None, :] - p.centre[:, 0, None, None]  # (n, 1, hi)
-    dy = coords[None, :, None] - p.centre[:, 1, None, None]  # (n, hi, 1)
-    cos, sin = torch.cos(p.angle)[:, None, None], torch.sin(p.angle)[:, None, None]
-    scale = p.half_size[:, None, None]
-    u = (cos * dx + sin * dy) / scale  # (n, hi, hi): rotate into the shape's own frame
-    v = (-sin * dx + cos * dy) / scale
-    mask = torch.zeros(u.shape, dtype=torch.bool)
-    for k, inside in enumerate(_SHAPES.values()):
-        rows = p.labels == k
-        if rows.any():
-            mask[rows] = inside(u[rows], v[rows])
-    return F.avg_pool2d(mask.float()[:, None], _SUPERSAMPLE)
-
-
-def make_shapes(n_samples: int, size: int = 32, seed: int = 0, noise: float = 0.05) -> tuple[torch.Tensor, torch.Tensor]:
-    """A small CIFAR-like image set: one coloured shape per image, the class is the shape.
-
-    Classes are :data:`SHAPE_CLASSES` (circle, square, triangle, cross, ring, diamond). Each image
-    has a random position, size (44% to 84% of the image), rotation (up to 20 degrees either way),
-    shape colour and a contrasting background colour, plus Gaussian pixel noise of standard
-    deviation ``noise``. Edges are anti-aliased. Classes are balanced (counts differ by at most
-    one) and the order is shuffled. Deterministic for a given (n_samples, size, seed, noise).
-
-    Returns ``(images, labels)``:
-        images: (N, 3, size, size) float32 in [0, 1], labels: (N,) int64 in [0, len(SHAPE_CLASSES)).
-    """
-    if n_samples < 0 or size < 8:
-        raise ValueError(f"need n_samples >= 0 and size >= 8, got {n_samples} and {size}")
-    g = _generator(seed)
-    p = _draw_shape_params(n_samples, size, g)
-    images = torch.empty(n_samples, 3, size, size)
-    for start in range(0, n_samples, _CHUNK):
-        part = _ShapeParams(*(t[start : start + _CHUNK] for t in p))
-        alpha = _coverage(part, size)  # (n, 1, S, S)
-        img = alpha * part.colour[:, :, None, None] + (1 - alpha) * part.background[:, :, None, None]
-        img = img + noise * torch.randn(img.shape, generator=g)
-        images[start : start + _CHUNK] = img.clamp_(0.0, 1.0)
-    return images, p.labels
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,15 +115,6 @@ def load_digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
 # --------------------------------------------------------------------------------------------
 # Real datasets through torchvision: structural checks
 # --------------------------------------------------------------------------------------------
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """A dataset's files are missing or broken. The message says what, where, and how to get them."""
-
-
-class _BrokenFile(Exception):
-    """Internal: one file failed its structural check; the message is the reason."""
-
 
 _IDX_UBYTE = 0x08  # idx type code for unsigned bytes
 
@@ -712,20 +429,16 @@ def _not_found_message(spec: _RealDataset, root: Path, problems: list[str], down
     command = f"python -m shared.datasets download {spec.name}"
     if root.resolve() != data_dir().resolve():
         command += f" --root {root}"
-    lines = [f"{spec.title} is not usable: the files in {folder} are missing or incomplete."]
-    lines += [f"  - {p}" for p in problems]
+    note = None
     if download_error is not None:
-        lines.append(f"The download failed: {type(download_error).__name__}: {str(download_error).strip()}")
-    lines += [
-        "To get it:",
+        note = f"The download failed: {type(download_error).__name__}: {str(download_error).strip()}"
+    ways = [
         f"  * with network, run:  {command}",
         f"    (or call {spec.loader}(download=True))",
         "  * without network: "
         + spec.how_to_copy.format(folder=folder, root=root, files=", ".join(spec.files)),
-        "The cache folder is root= when given, else $LAB_DATA_DIR, else <repo root>/data "
-        f"(now: {data_dir()}).",
     ]
-    return "\n".join(lines)
+    return _not_usable_message(spec.title, folder, problems, ways, note)
 
 
 def _download(spec: _RealDataset, root: Path) -> Optional[BaseException]:
@@ -831,50 +544,3 @@ def load_cifar10(
     return _load_real("cifar10", train, root, download, transform, target_transform)
 
 
-# --------------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------------
-
-
-def _info(root: Path) -> int:
-    print(f"cache folder: {root}  (root= / --root, else $LAB_DATA_DIR, else <repo root>/data)")
-    for spec in REAL_DATASETS.values():
-        folder = root / spec.folder
-        problems = spec.problems(folder)
-        state = "present" if not problems else "missing" if not folder.exists() else "incomplete"
-        print(f"  {spec.name:<14} {state:<11} {folder}")
-        for p in problems if state == "incomplete" else []:
-            print(f"  {'':<14} - {p}")
-        if problems:
-            print(f"  {'':<14}   get it: python -m shared.datasets download {spec.name}")
-    images, _, _, _ = _digits_arrays()
-    print(f"  {'digits':<14} {'present':<11} bundled with scikit-learn ({len(images)} images of 8x8)")
-    print(f"  synthetic: make_regression, make_spirals, make_blobs, make_shapes ({', '.join(SHAPE_CLASSES)})")
-    return 0
-
-
-def main(argv: Optional[list[str]] = None) -> int:
-    """``python -m shared.datasets {info, download NAME} [--root DIR]``; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m shared.datasets", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    info = commands.add_parser("info", help="show which datasets are present, and where")
-    info.add_argument("--root", help="cache folder (default: $LAB_DATA_DIR, else <repo root>/data)")
-    get = commands.add_parser("download", help="download a real dataset through torchvision")
-    get.add_argument("name", choices=list(REAL_DATASETS))
-    get.add_argument("--root", help="cache folder (default: $LAB_DATA_DIR, else <repo root>/data)")
-    args = parser.parse_args(argv)
-
-    root = _resolve_root(args.root)
-    if args.command == "info":
-        return _info(root)
-    try:
-        folder = download(args.name, root)
-    except DatasetNotFoundError as err:
-        print(err, file=sys.stderr)
-        return 1
-    print(f"{REAL_DATASETS[args.name].title} is ready in {folder}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
