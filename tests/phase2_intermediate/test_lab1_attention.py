@@ -1318,6 +1318,48 @@ class TestIncrementalDecoding:
             close(mine(tokens), theirs(tokens), f"{_describe_decoder(cfg)}(tokens (2, 9)) with your CausalSelfAttention and no cache "
                   f"differs from the reference (causal GQA attention with RoPE at positions 0..8)", rtol=1e-9, atol=1e-9)
 
+    def test_the_cache_holds_keys_rotated_by_their_own_positions(self):
+        ex, ref = lab.exercise(5), lab.reference(5)
+        torch.manual_seed(2)
+        attn = ex.CausalSelfAttention(16, 4, 2).double()
+        x = torch.randn(1, 5, 16, dtype=torch.float64)
+        cache = ref.KVCache(1, 2, 8, 4, dtype=torch.float64)
+        with torch.no_grad():
+            attn(x[:, :3], 0, cache)
+            attn(x[:, 3:4], 3, cache)
+            attn(x[:, 4:5], 4, cache)
+            raw = attn.wk(x).view(1, 5, 2, 4).transpose(1, 2)
+            want = ref.rope(raw, torch.arange(5))
+        call = "CausalSelfAttention(16, 4, 2) called on tokens 0..2 (start_pos=0), then 3 (start_pos=3), then 4 (start_pos=4), one cache"
+        assert cache.length == 5, f"{call}: the cache holds {cache.length} tokens, expected 5"
+        got = cache.k[:, :, :5]
+        if torch.allclose(got, raw, atol=1e-12):
+            pytest.fail(f"{call}: the cache holds the keys BEFORE RoPE; rotate k by its position first, then append it "
+                        f"(a cached key is rotated once, by its own position)", pytrace=False)
+        if torch.allclose(got[:, :, 3:], ref.rope(raw[:, :, 3:], torch.zeros(2, dtype=torch.long)), atol=1e-12):
+            pytest.fail(f"{call}: the keys of positions 3 and 4 were rotated as position 0; the positions are "
+                        f"start_pos + 0 .. start_pos + T - 1", pytrace=False)
+        close(got, want, f"{call}: cache.k[:, :, :5] is not wk(x) rotated by RoPE at positions 0..4", rtol=1e-12, atol=1e-12)
+
+    @pytest.mark.parametrize("cfg", DECODER_CONFIGS, ids=["mha", "gqa", "mqa"])
+    def test_chunks_of_several_tokens_against_a_filled_cache_give_the_full_recompute_logits(self, cfg):
+        ex, ref = lab.exercise(5), lab.reference(5)
+        mine, theirs = _decoders(ex, ref, cfg)
+        tokens = torch.randint(0, cfg["vocab"], (2, 9))
+        with torch.no_grad():
+            expected = theirs(tokens)
+            caches, outs, start = mine.new_caches(2), [], 0
+            for size in (3, 4, 2):  # chunked prefill: the second and third chunks see a non-empty cache
+                outs.append(mine(tokens[:, start:start + size], start, caches))
+                start += size
+            got = torch.cat(outs, 1)
+        bad = [t for t in range(9) if not torch.allclose(got[:, t], expected[:, t], rtol=1e-9, atol=1e-9)]
+        assert not bad, (
+            f"{_describe_decoder(cfg)} with your CausalSelfAttention, fed in chunks of 3, 4 and 2 tokens (start_pos 0, 3, 7, "
+            f"the same caches): the logits differ from the full recompute at positions {bad}. A chunk of T new queries "
+            f"after T_k - T cached keys needs the causal mask aligned at the bottom-right (key j <= query i + T_k - T); "
+            f"is_causal=True is aligned at the top-left")
+
     @pytest.mark.parametrize("cfg", DECODER_CONFIGS, ids=["mha", "gqa", "mqa"])
     def test_cached_decoding_gives_the_full_recompute_logits_at_every_position(self, cfg):
         ex, ref = lab.exercise(5), lab.reference(5)
@@ -1332,7 +1374,7 @@ class TestIncrementalDecoding:
                     outs.append(mine(tokens[:, t:t + 1], t, caches))
                 problem = _first_difference(torch.cat(outs, 1), expected, prefill)
                 assert problem is None, (
-                    f"{_describe_decoder(cfg)} with your CausalSelfAttention, prefill of {prefill} tokens then one token per call "
+                    f"{_describe_decoder(cfg)} with your CausalSelfAttention, prefill of {prefill} token(s) then one token per call "
                     f"(start_pos = its position, the same caches): {problem}, compared with the full recompute model(tokens)")
 
     @pytest.mark.parametrize("prefill", [1, 4, 9])
@@ -1342,7 +1384,11 @@ class TestIncrementalDecoding:
         _, model = _decoders(ref, ref, cfg)
         tokens = torch.randint(0, cfg["vocab"], (2, 9))
         with torch.no_grad():
-            got = ex.incremental_logits(model, tokens, prefill=prefill)
+            try:
+                got = ex.incremental_logits(model, tokens, prefill=prefill)
+            except ValueError as err:
+                pytest.fail(f"incremental_logits(model, tokens (2, 9), prefill={prefill}) called the model with a start_pos "
+                            f"that is not the number of cached tokens: {err}", pytrace=False)
             problem = _first_difference(got, model(tokens), prefill)
         assert problem is None, f"incremental_logits({_describe_decoder(cfg)}, tokens (2, 9), prefill={prefill}): {problem}, compared with model(tokens)"
 
@@ -1363,7 +1409,11 @@ class TestGenerate:
         _, model = _decoders(ref, ref, DECODER_CONFIGS[2])
         for t0, n_new in [(1, 6), (5, 7), (3, 1)]:
             prompt = torch.randint(0, 32, (2, t0))
-            got = ex.generate(model, prompt, n_new, use_cache=use_cache)
+            try:
+                got = ex.generate(model, prompt, n_new, use_cache=use_cache)
+            except ValueError as err:
+                pytest.fail(f"generate(model, prompt (2, {t0}), n_new={n_new}, use_cache={use_cache}) called the model with a "
+                            f"start_pos that is not the number of cached tokens: {err}", pytrace=False)
             expected = _greedy_reference(model, prompt, n_new)
             call = f"generate(model, prompt (2, {t0}), n_new={n_new}, use_cache={use_cache})"
             assert tuple(got.shape) == (2, t0 + n_new), f"{call} returned shape {tuple(got.shape)}, expected (2, {t0 + n_new})"

@@ -159,7 +159,7 @@ def multihead_demo() -> None:
     for name, args, kw in [
         ("self-attention", (x, x, x), {}),
         ("cross-attention, key_padding_mask", (x, mem, mem), dict(key_padding_mask=kpm)),
-        ("causal attn_mask (True = masked)", (x, x, x), dict(attn_mask=~causal_mask(5))),
+        ("causal attn_mask (True = masked)", (x, x, x), dict(attn_mask=torch.ones(5, 5, dtype=torch.bool).triu(1))),
         ("per-head weights", (x, x, x), dict(average_attn_weights=False)),
     ]:
         with torch.no_grad():
