@@ -17,28 +17,26 @@ from .synthetic import SHAPE_CLASSES
 from .text import TEXT_DATASETS, _text_problems, corpus_info
 
 
+def _print_state(name: str, folder: Path, problems: list[str], get_it: str) -> None:
+    """One dataset's line of ``info``: present, missing or incomplete (with its problems), and how to get it."""
+    state = "present" if not problems else "missing" if not folder.exists() else "incomplete"
+    print(f"  {name:<14} {state:<11} {folder}")
+    for p in problems if state == "incomplete" else []:
+        print(f"  {'':<14} - {p}")
+    if problems:
+        print(f"  {'':<14}   get it: {get_it}")
+
+
 def _info(root: Path) -> int:
     print(f"cache folder: {root}  (root= / --root, else $LAB_DATA_DIR, else <repo root>/data)")
     for spec in REAL_DATASETS.values():
         folder = root / spec.folder
-        problems = spec.problems(folder)
-        state = "present" if not problems else "missing" if not folder.exists() else "incomplete"
-        print(f"  {spec.name:<14} {state:<11} {folder}")
-        for p in problems if state == "incomplete" else []:
-            print(f"  {'':<14} - {p}")
-        if problems:
-            print(f"  {'':<14}   get it: python -m shared.datasets download {spec.name}")
+        _print_state(spec.name, folder, spec.problems(folder), f"python -m shared.datasets download {spec.name}")
     images, _, _, _ = _digits_arrays()
     print(f"  {'digits':<14} {'present':<11} bundled with scikit-learn ({len(images)} images of 8x8)")
     for text_spec in TEXT_DATASETS.values():
         folder = root / text_spec.folder
-        problems = _text_problems(text_spec, folder)
-        state = "present" if not problems else "missing" if not folder.exists() else "incomplete"
-        print(f"  {text_spec.name:<14} {state:<11} {folder}")
-        for p in problems if state == "incomplete" else []:
-            print(f"  {'':<14} - {p}")
-        if problems:
-            print(f"  {'':<14}   get it: {text_spec.get_it.format(root=root, folder=folder)}")
+        _print_state(text_spec.name, folder, _text_problems(text_spec, folder), text_spec.get_it.format(root=root, folder=folder))
     pydoc = corpus_info()
     print(
         f"  {'pydoc-topics':<14} {'present':<11} bundled with Python {pydoc['python']} "

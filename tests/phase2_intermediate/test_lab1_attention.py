@@ -119,6 +119,37 @@ class TestSoftmax:
 
 
 @pytest.mark.exercise(1)
+class TestAttentionScores:
+    def test_scores_are_scaled_masked_with_minus_inf_and_apply_both_masks(self):
+        ex = lab.exercise(1)
+        g = torch.Generator().manual_seed(3)
+        q, k = torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64), torch.randn(2, 3, 6, 5, generator=g, dtype=torch.float64)
+        raw = q @ k.transpose(-2, -1)
+        keep = torch.rand(4, 6, generator=g) > 0.4
+        bias = torch.randn(2, 1, 4, 6, generator=g, dtype=torch.float64)
+        causal = torch.ones(4, 6, dtype=torch.bool).tril()
+        minus_inf = torch.tensor(float("-inf"), dtype=torch.float64)
+        cases = [
+            ("", {}, raw / math.sqrt(5)),
+            ("scale=0.25", dict(scale=0.25), raw * 0.25),
+            ("attn_mask=bool (4, 6)", dict(attn_mask=keep), torch.where(keep, raw / math.sqrt(5), minus_inf)),
+            ("attn_mask=float (2, 1, 4, 6)", dict(attn_mask=bias), raw / math.sqrt(5) + bias),
+            ("is_causal=True", dict(is_causal=True), torch.where(causal, raw / math.sqrt(5), minus_inf)),
+            ("attn_mask=bool (4, 6), is_causal=True", dict(attn_mask=keep, is_causal=True),
+             torch.where(keep & causal, raw / math.sqrt(5), minus_inf)),
+        ]
+        for name, kw, want in cases:
+            got = ex.attention_scores(q, k, **kw)
+            call = f"attention_scores(q (2, 3, 4, 5), k (2, 3, 6, 5){', ' + name if name else ''})"
+            assert tuple(got.shape) == (2, 3, 4, 6), f"{call} has shape {tuple(got.shape)}, expected (2, 3, 4, 6)"
+            assert torch.equal(torch.isneginf(got), torch.isneginf(want)), (
+                f"{call}: -inf at {torch.isneginf(got).sum().item()} positions, expected {torch.isneginf(want).sum().item()} "
+                f"(masked positions hold -inf; with both masks given, a key is kept only where both allow it)")
+            finite = torch.isfinite(want)
+            close(got[finite], want[finite], f"{call}: the unmasked scores are not q k^T * scale (+ the float mask)")
+
+
+@pytest.mark.exercise(1)
 class TestScaledDotProductAttention:
     def test_default_scale_is_one_over_sqrt_d(self):
         ex = lab.exercise(1)

@@ -31,7 +31,7 @@ from shared.memory import track_tensor_memory  # noqa: E402
 from shared.report import max_diff, output_dir, run_part, runner_parser, section, spread, table, whose  # noqa: E402
 from shared.timing import benchmark, format_seconds  # noqa: E402
 
-from exercise1_sdpa import attention_by_hand_3_tokens, attention_scores, scaled_dot_product_attention, softmax  # noqa: E402
+from exercise1_sdpa import attention_by_hand_3_tokens, scaled_dot_product_attention, softmax  # noqa: E402
 from exercise2_multihead import MultiheadAttention, split_heads  # noqa: E402
 from exercise3_masks import (  # noqa: E402
     causal_mask,
@@ -195,9 +195,8 @@ def masks_demo() -> dict[str, torch.Tensor]:
     print(f"sliding_window_mask(8, 3): keys per query {sw.sum(-1).tolist()}")
     # The heatmap's weights: queries and keys drawn independently (std 0.5), so the weights spread over each document.
     q_vis, k_vis = 0.5 * torch.randn(16, 16), 0.5 * torch.randn(16, 16)
-    scores = attention_scores(q_vis[None], k_vis[None], attn_mask=mask[0])[0]
-    all_masked = torch.isneginf(scores).all(-1, keepdim=True)
-    weights = softmax(scores.masked_fill(all_masked, 0.0), -1).masked_fill(all_masked, 0.0)
+    # With V = the identity, each output row IS that query's row of attention weights.
+    weights = scaled_dot_product_attention(q_vis, k_vis, torch.eye(16), attn_mask=mask[0, 0])
     return {"causal (T=16)": causal_mask(16), "sliding window 4 (T=16)": sliding_window_mask(16, 4),
             f"documents {lengths} + padding": mask[0, 0], "attention weights, packed row": weights}
 
