@@ -27,7 +27,8 @@ import load_mnist`` is the way to use any of it:
   :func:`load_fashion_mnist`, :func:`load_cifar10` (torchvision), :func:`check_dataset`,
   :func:`download`, :data:`REAL_DATASETS` and the class names;
 - ``text``: :func:`load_pydoc_topics`, :func:`text_corpus`, :func:`corpus_topics`,
-  :func:`corpus_info` (Python's documentation), :func:`load_wikitext2`,
+  :func:`corpus_info`, :func:`corpus_paragraphs`, :func:`corpus_section` (Python's
+  documentation, its paragraphs labelled by section), :func:`load_wikitext2`,
   :func:`load_tinystories` (downloaded corpora), :data:`TEXT_DATASETS`;
 - ``__main__``: the command line below.
 
@@ -67,9 +68,12 @@ from .images import (
 )
 from .synthetic import SHAPE_CLASSES, RegressionData, make_blobs, make_regression, make_shapes, make_spirals  # noqa: F401
 from .text import (
+    PYDOC_SECTIONS,
     TEXT_DATASETS,
     TINYSTORIES_SEPARATOR,
     corpus_info,
+    corpus_paragraphs,
+    corpus_section,
     corpus_topics,
     load_pydoc_topics,
     load_tinystories,
@@ -84,6 +88,7 @@ __all__ = [
     "DIGITS_TRAIN_SIZE",
     "FASHION_MNIST_CLASSES",
     "MNIST_CLASSES",
+    "PYDOC_SECTIONS",
     "REAL_DATASETS",
     "SHAPE_CLASSES",
     "TEXT_DATASETS",
@@ -91,6 +96,8 @@ __all__ = [
     "DatasetNotFoundError",
     "check_dataset",
     "corpus_info",
+    "corpus_paragraphs",
+    "corpus_section",
     "corpus_topics",
     "data_dir",
     "download",

@@ -46,8 +46,11 @@ from ._common import DatasetNotFoundError, _BrokenFile, _not_usable_message, _re
 
 __all__ = [
     "TEXT_DATASETS",
+    "PYDOC_SECTIONS",
     "TINYSTORIES_SEPARATOR",
     "corpus_info",
+    "corpus_paragraphs",
+    "corpus_section",
     "corpus_topics",
     "load_pydoc_topics",
     "load_tinystories",
@@ -136,6 +139,53 @@ def corpus_info() -> dict:
         "characters": {split: sum(len(text) for _, text in items) for split, items in splits.items()},
         "validation_topics": [topic for topic, _ in splits["validation"]],
     }
+
+
+# Where each topic sits in Python's documentation: the chapter of the Language Reference
+# (docs.python.org/3/reference/: 2 lexical analysis, 3 data model, 4 execution model,
+# 6 expressions, 7 simple statements, 8 compound statements) or the Library Reference (built-in
+# types, the string module's format syntax, pdb). Read from each page's title and its place in
+# those tables of contents; a topic this table lacks (a newer Python's) has section None.
+PYDOC_SECTIONS: dict[str, tuple[str, ...]] = {
+    "lexical analysis": ("floating", "id-classes", "identifiers", "imaginary", "integers", "numbers", "strings"),
+    "data model": ("attribute-access", "callable-types", "context-managers", "customization", "numeric-types",
+                   "objects", "sequence-types", "specialnames", "types"),
+    "execution model": ("dynamic-features", "exceptions", "execmodel", "naming"),
+    "expressions": ("atom-identifiers", "atom-literals", "attribute-references", "await", "binary", "bitwise",
+                    "booleans", "calls", "comparisons", "conversions", "dict", "exprlists", "in", "lambda", "lists",
+                    "operator-summary", "power", "shifting", "slicings", "subscriptions", "unary"),
+    "simple statements": ("assert", "assignment", "augassign", "break", "continue", "del", "global", "import",
+                          "nonlocal", "pass", "raise", "return", "yield"),
+    "compound statements": ("async", "class", "compound", "else", "for", "function", "if", "try", "while", "with"),
+    "library": ("bltin-code-objects", "bltin-ellipsis-object", "bltin-null-object", "bltin-type-objects",
+                "debugger", "formatstrings", "specialattrs", "string-methods", "truth", "typesfunctions",
+                "typesmapping", "typesmethods", "typesmodules", "typesseq", "typesseq-mutable"),
+}
+_SECTION_OF = {topic: section for section, topics in PYDOC_SECTIONS.items() for topic in topics}
+
+
+def corpus_section(topic: str) -> Optional[str]:
+    """The documentation section of a topic (a key of :data:`PYDOC_SECTIONS`), None if unlisted."""
+    return _SECTION_OF.get(topic)
+
+
+def corpus_paragraphs(split: str = "all", min_chars: int = 200) -> list[tuple[str, str, Optional[str]]]:
+    """The paragraphs of a split as ``(text, topic, section)``, in topic order, each text once.
+
+    A paragraph is a block between blank lines, stripped, of at least ``min_chars`` characters.
+    Some pages repeat others ("compound" holds every compound statement's page, "specialnames"
+    the data-model pages), so a paragraph seen before is dropped: no text is in two places, and a
+    split of the paragraphs into labelled and held-out ones never tests on a training text.
+    """
+    seen: set[str] = set()
+    out = []
+    for topic, text in _pydoc_split(split):
+        for block in re.split(r"\n\s*\n", text):
+            block = block.strip()
+            if len(block) >= min_chars and block not in seen:
+                seen.add(block)
+                out.append((block, topic, corpus_section(topic)))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
