@@ -174,8 +174,11 @@ def corpus_paragraphs(split: str = "all", min_chars: int = 200) -> list[tuple[st
 
     A paragraph is a block between blank lines, stripped, of at least ``min_chars`` characters.
     Some pages repeat others ("compound" holds every compound statement's page, "specialnames"
-    the data-model pages), so a paragraph seen before is dropped: no text is in two places, and a
-    split of the paragraphs into labelled and held-out ones never tests on a training text.
+    the data-model pages), so a paragraph seen before is dropped: within one call no text is in
+    two places, and a split of the paragraphs into labelled and held-out ones never tests on a
+    training text. Across the topic split this does not hold: "specialnames" (train) repeats the
+    validation topics "attribute-access" and "context-managers", so on Python 3.11.7 29 of the 65
+    validation paragraphs also occur in the train split.
     """
     seen: set[str] = set()
     out = []

@@ -140,6 +140,34 @@ def test_documented_sizes_hold_on_python_3_11_7():
     assert info["validation_topics"] == ["attribute-access", "context-managers", "floating", "formatstrings", "power"]
 
 
+
+def test_every_topic_has_one_documented_section():
+    listed = [topic for topics in D.PYDOC_SECTIONS.values() for topic in topics]
+    assert len(listed) == len(set(listed)), "a topic is listed in two sections of PYDOC_SECTIONS"
+    unlisted = [t for t in D.load_pydoc_topics() if D.corpus_section(t) is None]
+    assert not unlisted, f"topics of this Python without a section in PYDOC_SECTIONS: {unlisted}"
+    assert D.corpus_section("for") == "compound statements" and D.corpus_section("no such topic") is None
+
+
+def test_corpus_paragraphs_are_unique_long_enough_and_labelled_by_their_topic():
+    paras = D.corpus_paragraphs("all", min_chars=200)
+    texts = [text for text, _, _ in paras]
+    assert len(texts) == len(set(texts)), "a paragraph appears twice"
+    assert all(len(t) >= 200 and t == t.strip() for t in texts)
+    topics = D.load_pydoc_topics()
+    for text, topic, section in paras:
+        assert text in topics[topic], f"paragraph attributed to {topic!r} is not in its text"
+        assert section == D.corpus_section(topic)
+    train = {t for t, _, _ in D.corpus_paragraphs("train")}
+    validation = {t for t, _, _ in D.corpus_paragraphs("validation")}
+    assert train and validation
+    shared_topics = {topic for text, topic, _ in D.corpus_paragraphs("validation") if text in train}
+    assert shared_topics <= {"attribute-access", "context-managers"}, (
+        f"validation paragraphs repeated in train come from {shared_topics}; the docstring names only the "
+        "two data-model pages that 'specialnames' repeats")
+    assert len(D.corpus_paragraphs("all", min_chars=50)) > len(paras)
+
+
 @pytest.mark.parametrize("split", ["test", "valid", "Train", ""])
 def test_text_corpus_rejects_an_unknown_split(split):
     with pytest.raises(ValueError, match="split must be 'train', 'validation' or 'all'"):
