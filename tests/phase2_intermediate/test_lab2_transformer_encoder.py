@@ -12,13 +12,21 @@ from Press et al.'s code). Run it on your exercises with
 """
 from __future__ import annotations
 
+import functools
 import math
+import time
+from collections import Counter
 
 import pytest
+import regex
 import torch
 import torch.nn.functional as F
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
 
+from shared.datasets import text_corpus
 from shared.devices import tolerances
 from shared.grading import Lab, close, forbid
 from shared.memory import track_tensor_memory
@@ -776,6 +784,837 @@ class TestResidual:
                         extra = "; pre-norm adds the sublayer's output to x itself, not to norm(x): the identity path stays un-normed"
                     raise AssertionError(f"{call} computed {form}; {kind} is {right}{extra}")
             close(got, forms[right], f"{call} differs from {kind}: {right}")
+
+
+# ---- Exercise 3: the encoder layer -------------------------------------------------------------
+#
+# nn.TransformerEncoderLayer is the oracle. It takes a fused "fast path" (other numerics, zeros at
+# the padding) only in eval mode without autograd, so the comparisons run in train mode with
+# dropout = 0, where it computes exactly what the docstring says (equal to 0.0 in float64).
+
+DOUBLE = torch.float64
+NN_ATTENTION_SHORTCUTS = (
+    "torch.nn.functional.multi_head_attention_forward",
+    "aten._native_multi_head_attention",
+    "aten._transformer_encoder_layer_fwd",
+)
+NO_NN_ATTENTION = dict(why="Exercise 3 asks you to build the layer from its parts: F.scaled_dot_product_attention "
+                           "is allowed, nn.MultiheadAttention's functional forward is not")
+
+
+def _nn_layer(d: int, h: int, f: int, *, norm_first: bool = False, activation="relu", bias: bool = True,
+              dropout: float = 0.0) -> nn.TransformerEncoderLayer:
+    return nn.TransformerEncoderLayer(d, h, f, dropout=dropout, activation=activation, batch_first=True,
+                                      norm_first=norm_first, bias=bias, dtype=DOUBLE)
+
+
+def _layer_pair(ex, d: int, h: int, f: int, *, norm_first: bool = False, activation: str = "relu",
+                bias: bool = True, dropout: float = 0.0):
+    """(yours, nn's): nn.TransformerEncoderLayer in float64 with random non-trivial LayerNorms, and
+    your EncoderLayer with its state_dict loaded; both in train mode."""
+    ref = _nn_layer(d, h, f, norm_first=norm_first, activation=activation, bias=bias, dropout=dropout)
+    with torch.no_grad():
+        for name, p in ref.named_parameters():
+            if name.startswith("norm"):  # LayerNorm starts at weight 1, bias 0: make a swapped norm visible
+                p.copy_(torch.randn_like(p) * 0.5 + (1.0 if name.endswith("weight") else 0.0))
+            elif name.endswith("bias"):
+                p.copy_(torch.randn_like(p) * 0.2)
+    ours = ex.EncoderLayer(d, h, f, dropout=dropout, activation=activation, norm_first=norm_first, bias=bias).to(DOUBLE)
+    ours.load_state_dict(ref.state_dict())
+    return ours.train(), ref.train()
+
+
+def _run(layer, x, **masks):
+    with forbid(*NN_ATTENTION_SHORTCUTS, **NO_NN_ATTENTION):
+        return layer(x, **masks)
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-7, atol=1e-9))
+
+
+def _config(d, h, f, norm_first, activation, bias=True) -> str:
+    return (f"EncoderLayer(d_model={d}, n_heads={h}, dim_feedforward={f}, dropout=0, activation={activation!r}, "
+            f"norm_first={norm_first}" + ("" if bias else ", bias=False") + ")")
+
+
+def _lengths_mask(lengths: list[int], t: int) -> torch.Tensor:
+    """(B, T) bool, True at the PADDING positions (PyTorch's src_key_padding_mask)."""
+    return torch.arange(t)[None, :] >= torch.tensor(lengths)[:, None]
+
+
+def _why_wiring(ours_out, x, d, h, f, norm_first, activation, ref, bias: bool = True) -> str:
+    """Which common wiring slip reproduces your output (same parameters, nn's layer rewired)."""
+    state = ref.state_dict()
+    alternatives = [(f"nn's layer with norm_first={not norm_first}",
+                     f"your norm_first wiring is inverted: norm_first={norm_first} means "
+                     + ("x + sa(norm1(x)), then x + ff(norm2(x)) (pre-norm)" if norm_first
+                        else "norm1(x + sa(x)), then norm2(x + ff(x)) (post-norm)"),
+                     dict(norm_first=not norm_first, activation=activation, bias=bias))]
+    if activation == "gelu":
+        alternatives.append(("nn's layer with the tanh GELU", "activation='gelu' is the exact GELU "
+                             "(F.gelu(x), approximate='none'), not the tanh approximation",
+                             dict(norm_first=norm_first, activation=lambda z: F.gelu(z, approximate="tanh"), bias=bias)))
+    other = "gelu" if activation == "relu" else "relu"
+    alternatives.append((f"nn's layer with activation={other!r}", f"the activation is {other} instead of {activation}",
+                         dict(norm_first=norm_first, activation=other, bias=bias)))
+    for _, cause, kwargs in alternatives:
+        alt = _nn_layer(d, h, f, **kwargs)
+        alt.load_state_dict(state)
+        with torch.no_grad():
+            if _same(ours_out, alt.train()(x)):
+                return f": {cause}"
+    return ""
+
+
+def _nn_row(ref, x, pad):
+    """nn's layer on x with the padding mask pad, or NaNs where a row would be fully masked."""
+    with torch.no_grad():
+        if pad.all(-1).any():
+            return torch.full_like(x, float("nan"))
+        return ref(x, src_key_padding_mask=pad)
+
+
+@pytest.mark.exercise(3)
+class TestEncoderLayer:
+    def test_state_dict_keys_shapes_and_order_equal_nn_transformer_encoder_layer(self):
+        ex = lab.exercise(3)
+        for d, h, f, norm_first, activation, bias in [(8, 2, 16, False, "relu", True), (6, 3, 10, True, "gelu", True),
+                                                      (4, 1, 7, False, "gelu", False)]:
+            ours = ex.EncoderLayer(d, h, f, dropout=0.0, activation=activation, norm_first=norm_first, bias=bias)
+            ref = nn.TransformerEncoderLayer(d, h, f, dropout=0.0, activation=activation, batch_first=True,
+                                             norm_first=norm_first, bias=bias)
+            call = _config(d, h, f, norm_first, activation, bias)
+            got = [(k, tuple(v.shape)) for k, v in ours.state_dict().items()]
+            want = [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
+            assert got == want, (
+                f"{call}.state_dict() has keys and shapes\n  {got}\nnn.TransformerEncoderLayer's are, in this order,\n  {want}"
+            )
+            ours.load_state_dict(ref.state_dict(), strict=True)
+            for k, v in ours.state_dict().items():
+                assert torch.equal(v, ref.state_dict()[k]), f"{call}.load_state_dict(nn's state_dict) did not copy {k}"
+            other = ex.EncoderLayer(d, h, f, dropout=0.0, activation=activation, norm_first=norm_first, bias=bias).to(DOUBLE)
+            ref.to(DOUBLE).load_state_dict(other.state_dict(), strict=True)
+            for k, v in other.state_dict().items():
+                assert torch.equal(v, ref.state_dict()[k]), f"nn.TransformerEncoderLayer.load_state_dict({call}.state_dict()) did not copy {k}"
+            x = torch.randn(2, 3, d, dtype=DOUBLE)
+            with torch.no_grad():
+                got, want = _run(other.train(), x), ref.train()(x)
+            close(got, want, f"{call} with its own initial parameters, loaded into nn.TransformerEncoderLayer: the two "
+                             "forwards differ" + _why_wiring(got, x, d, h, f, norm_first, activation, ref, bias))
+
+    def test_post_norm_and_pre_norm_forward_equal_nn_with_relu_and_gelu(self):
+        ex = lab.exercise(3)
+        d, h, f = 12, 3, 20
+        for norm_first in (False, True):
+            for activation in ("relu", "gelu"):
+                ours, ref = _layer_pair(ex, d, h, f, norm_first=norm_first, activation=activation)
+                x = torch.randn(5, 3, d, dtype=DOUBLE).transpose(0, 1)  # (B=3, T=5, d), not contiguous
+                got = _run(ours, x)
+                with torch.no_grad():
+                    want = ref(x)
+                call = f"{_config(d, h, f, norm_first, activation)} on a non-contiguous x of shape (3, 5, {d}), no masks"
+                assert got.shape == want.shape, f"{call} returned shape {tuple(got.shape)}; expected {tuple(want.shape)}"
+                close(got, want, f"{call} differs from nn.TransformerEncoderLayer with the same state_dict"
+                      + _why_wiring(got.detach(), x, d, h, f, norm_first, activation, ref))
+
+    def test_key_padding_mask_is_true_at_padding_and_matches_nn_at_every_position(self):
+        ex = lab.exercise(3)
+        d, h, f, t = 8, 2, 12, 6
+        lengths = [6, 4, 1]
+        pad = _lengths_mask(lengths, t)
+        for norm_first in (False, True):
+            ours, ref = _layer_pair(ex, d, h, f, norm_first=norm_first)
+            x = torch.randn(3, t, d, dtype=DOUBLE)
+            got = _run(ours, x, src_key_padding_mask=pad)
+            with torch.no_grad():
+                want = ref(x, src_key_padding_mask=pad)
+            call = (f"{_config(d, h, f, norm_first, 'relu')} with src_key_padding_mask for lengths {lengths} "
+                    f"(True at the padding)")
+            polarity = ""
+            if torch.isnan(got).any() or _same(got[1:2], _nn_row(ref, x[1:2], ~pad[1:2])):
+                polarity = (": the mask looks inverted. src_key_padding_mask is True at PADDING (keys to ignore), "
+                            "while F.scaled_dot_product_attention's bool mask is True where a query MAY attend: "
+                            "pass ~src_key_padding_mask to F.sdpa")
+            close(got, want, f"{call} differs from nn.TransformerEncoderLayer (all positions compared, padding "
+                             f"included){polarity}")
+
+    def test_padding_leaves_the_outputs_of_the_real_tokens_unchanged(self):
+        ex = lab.exercise(3)
+        d, h, f, t = 8, 4, 12, 7
+        lengths = [7, 3, 5, 1]
+        ours, _ = _layer_pair(ex, d, h, f, norm_first=True)
+        x = torch.randn(4, t, d, dtype=DOUBLE)
+        got = _run(ours, x, src_key_padding_mask=_lengths_mask(lengths, t))
+        for b, n in enumerate(lengths):
+            alone = _run(ours, x[b:b + 1, :n])
+            close(got[b:b + 1, :n], alone,
+                  f"sequence {b} (length {n}) padded to {t} with src_key_padding_mask gives other outputs at its {n} real "
+                  f"tokens than the same sequence alone without padding: the real tokens attended to padding "
+                  f"(src_key_padding_mask is True at PADDING; F.sdpa's bool mask is True where attention is allowed)")
+
+    def test_bool_src_mask_is_true_where_attention_is_not_allowed(self):
+        ex = lab.exercise(3)
+        d, h, f, t = 8, 2, 12, 5
+        causal = torch.ones(t, t, dtype=torch.bool).triu(1)  # True above the diagonal: the future is NOT allowed
+        rand = torch.rand(t, t) < 0.4
+        rand.fill_diagonal_(False)
+        for name, mask in [("a causal bool mask (True above the diagonal)", causal), ("a random bool mask", rand)]:
+            ours, ref = _layer_pair(ex, d, h, f)
+            x = torch.randn(2, t, d, dtype=DOUBLE)
+            got = _run(ours, x, src_mask=mask)
+            with torch.no_grad():
+                want = ref(x, src_mask=mask)
+                inverted = ref(x, src_mask=~mask) if not (~mask).all(-1).any() else None
+            hint = ("your layer attended exactly where the mask is True" if inverted is not None and _same(got, inverted)
+                    else "check the mask's polarity")
+            close(got, want, f"{_config(d, h, f, False, 'relu')} with src_mask = {name}, shape ({t}, {t}), "
+                             f"differs from nn.TransformerEncoderLayer: {hint}. A bool src_mask is True where attention "
+                             "is NOT allowed (PyTorch's convention), the opposite of F.sdpa's bool mask (True = attend): "
+                             "pass ~src_mask to F.sdpa")
+
+    def test_float_src_mask_is_added_to_the_scores(self):
+        ex = lab.exercise(3)
+        d, h, f, t = 8, 2, 12, 5
+        cases = [("nn.Transformer.generate_square_subsequent_mask(5) (float, -inf above the diagonal, 0 elsewhere)",
+                  nn.Transformer.generate_square_subsequent_mask(t, dtype=DOUBLE)),
+                 ("a random finite float mask", torch.randn(t, t, dtype=DOUBLE) * 2)]
+        for name, mask in cases:
+            ours, ref = _layer_pair(ex, d, h, f)
+            x = torch.randn(3, t, d, dtype=DOUBLE)
+            got = _run(ours, x, src_mask=mask)
+            with torch.no_grad():
+                want = ref(x, src_mask=mask)
+                unmasked = ref(x)
+            hint = (": your output equals the unmasked layer's, so the float src_mask was ignored: it is added to the "
+                    "scores before the softmax" if _same(got, unmasked) else "")
+            close(got, want, f"{_config(d, h, f, False, 'relu')} with src_mask = {name} differs from "
+                             f"nn.TransformerEncoderLayer{hint}")
+
+    @pytest.mark.filterwarnings("ignore:Support for mismatched src_key_padding_mask and src_mask")
+    def test_src_mask_and_padding_mask_together_equal_nn(self):
+        ex = lab.exercise(3)
+        d, h, f, t = 8, 2, 12, 6
+        lengths = [6, 2, 4]
+        pad = _lengths_mask(lengths, t)
+        causal_bool = torch.ones(t, t, dtype=torch.bool).triu(1)
+        causal_float = nn.Transformer.generate_square_subsequent_mask(t, dtype=DOUBLE)
+        finite_float = torch.randn(t, t, dtype=DOUBLE)
+        for name, mask in [("a causal bool mask", causal_bool), ("the float causal mask of generate_square_subsequent_mask",
+                                                                 causal_float), ("a random finite float mask", finite_float)]:
+            for norm_first in (False, True):
+                ours, ref = _layer_pair(ex, d, h, f, norm_first=norm_first)
+                x = torch.randn(3, t, d, dtype=DOUBLE)
+                got = _run(ours, x, src_mask=mask, src_key_padding_mask=pad)
+                with torch.no_grad():
+                    want = ref(x, src_mask=mask, src_key_padding_mask=pad)
+                close(got, want, f"{_config(d, h, f, norm_first, 'relu')} with src_mask = {name} AND src_key_padding_mask "
+                                 f"for lengths {lengths} differs from nn.TransformerEncoderLayer: both masks must apply "
+                                 f"(a key is dropped if either masks it; a float mask is added where padding is not)")
+
+    def test_no_bias_batch_one_one_token_and_every_head_count(self):
+        ex = lab.exercise(3)
+        cases = [(6, 1, 10, 2, 5, True), (6, 6, 10, 1, 4, True), (6, 2, 10, 2, 1, True), (6, 3, 9, 1, 1, False),
+                 (5, 5, 8, 3, 4, False), (5, 1, 3, 2, 3, False), (12, 4, 16, 1, 7, True)]
+        for d, h, f, b, t, bias in cases:
+            for norm_first in (False, True):
+                ours, ref = _layer_pair(ex, d, h, f, norm_first=norm_first, activation="gelu", bias=bias)
+                x = torch.randn(b, t, d, dtype=DOUBLE)
+                pad = _lengths_mask([t] + [max(1, t - 2)] * (b - 1), t)
+                got = _run(ours, x, src_key_padding_mask=pad)
+                with torch.no_grad():
+                    want = ref(x, src_key_padding_mask=pad)
+                close(got, want, f"{_config(d, h, f, norm_first, 'gelu', bias)} (head_dim {d // h}) on x of shape "
+                                 f"({b}, {t}, {d}) with a padding mask differs from nn.TransformerEncoderLayer")
+
+    def test_gradients_equal_nn_transformer_encoder_layers(self):
+        ex = lab.exercise(3)
+        d, h, f, t = 8, 2, 12, 5
+        pad = _lengths_mask([5, 3], t)
+        for norm_first, activation in [(False, "relu"), (True, "gelu")]:
+            ours, ref = _layer_pair(ex, d, h, f, norm_first=norm_first, activation=activation)
+            x = torch.randn(2, t, d, dtype=DOUBLE)
+            xa, xb = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+            ya = _run(ours, xa, src_key_padding_mask=pad, src_mask=torch.ones(t, t, dtype=torch.bool).triu(1))
+            yb = ref(xb, src_key_padding_mask=pad, src_mask=torch.ones(t, t, dtype=torch.bool).triu(1))
+            g = torch.randn_like(yb)
+            with forbid(*NN_ATTENTION_SHORTCUTS, **NO_NN_ATTENTION):
+                ya.backward(g)
+            yb.backward(g)
+            call = f"{_config(d, h, f, norm_first, activation)} with causal and padding masks, backward of a random upstream grad"
+            close(xa.grad, xb.grad, f"{call}: dloss/dsrc differs from nn.TransformerEncoderLayer's")
+            theirs = dict(ref.named_parameters())
+            for name, p in ours.named_parameters():
+                assert p.grad is not None, f"{call}: {name} received no gradient"
+                close(p.grad, theirs[name].grad, f"{call}: the gradient of {name} differs from nn.TransformerEncoderLayer's")
+
+    def test_dropout_is_random_in_train_mode_and_off_in_eval_mode(self):
+        ex = lab.exercise(3)
+        d, h, f = 8, 2, 16
+        ours, ref = _layer_pair(ex, d, h, f, dropout=0.5)
+        x = torch.randn(2, 6, d, dtype=DOUBLE)
+        first, second = _run(ours, x), _run(ours, x)
+        assert not torch.equal(first, second), (
+            f"EncoderLayer({d}, {h}, {f}, dropout=0.5) in train mode gave the same output twice: dropout is not applied "
+            "(self.dropout1 after attention, self.dropout inside the feed-forward, self.dropout2 after it)"
+        )
+        ours.eval()
+        ref.eval()
+        a, b = _run(ours, x), _run(ours, x)
+        assert torch.equal(a, b), f"EncoderLayer(..., dropout=0.5) in eval mode gave different outputs for the same input"
+        with torch.enable_grad():  # autograd on keeps nn's layer off its fused fast path
+            want = ref(x)
+        close(a, want.detach(), f"EncoderLayer({d}, {h}, {f}, dropout=0.5) in eval mode differs from "
+                                "nn.TransformerEncoderLayer in eval mode: eval turns every dropout off")
+
+
+@pytest.mark.exercise(3)
+class TestSelfAttention:
+    def test_self_attention_equals_nn_multihead_attention_with_the_same_state_dict(self):
+        ex = lab.exercise(3)
+        t = 5
+        pad = _lengths_mask([5, 2, 4], t)
+        causal = torch.ones(t, t, dtype=torch.bool).triu(1)
+        for d, h, bias in [(8, 2, True), (6, 3, False), (4, 4, True), (5, 1, True)]:
+            ref = nn.MultiheadAttention(d, h, batch_first=True, bias=bias, dtype=DOUBLE)
+            if bias:
+                with torch.no_grad():
+                    ref.in_proj_bias.normal_()
+                    ref.out_proj.bias.normal_()
+            ours = ex.SelfAttention(d, h, bias=bias).to(DOUBLE)
+            got_keys = [(k, tuple(v.shape)) for k, v in ours.state_dict().items()]
+            want_keys = [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
+            assert got_keys == want_keys, f"SelfAttention({d}, {h}, bias={bias}).state_dict() is {got_keys}; nn.MultiheadAttention's is {want_keys}"
+            ours.load_state_dict(ref.state_dict())
+            x = torch.randn(3, t, d, dtype=DOUBLE)
+            for name, kwargs, nn_kwargs in [
+                ("no masks", {}, {}),
+                ("key_padding_mask (True = padding)", dict(key_padding_mask=pad), dict(key_padding_mask=pad)),
+                ("a causal bool attn_mask (True = not allowed)", dict(attn_mask=causal), dict(attn_mask=causal)),
+                ("both masks", dict(attn_mask=causal, key_padding_mask=pad), dict(attn_mask=causal, key_padding_mask=pad)),
+            ]:
+                got = _run(ours, x, **kwargs)
+                with torch.no_grad():
+                    want, _ = ref(x, x, x, need_weights=False, **nn_kwargs)
+                close(got, want, f"SelfAttention({d}, {h}, bias={bias})(x (3, {t}, {d}), {name}) differs from "
+                                 f"nn.MultiheadAttention(batch_first=True)(x, x, x, need_weights=False) with the same state_dict")
+
+    def test_self_attention_equals_heads_of_lab21_reference_attention(self):
+        ex = lab.exercise(3)
+        ref_sdpa = Lab("phase2_intermediate/lab1_attention").reference(1).scaled_dot_product_attention
+        b, t, d, h = 2, 6, 12, 3
+        ours = ex.SelfAttention(d, h).to(DOUBLE)
+        with torch.no_grad():
+            ours.in_proj_bias.normal_()
+        x = torch.randn(b, t, d, dtype=DOUBLE)
+        pad = _lengths_mask([6, 3], t)
+        w, bias = ours.in_proj_weight.detach(), ours.in_proj_bias.detach()
+        q, k, v = (x @ w[i * d:(i + 1) * d].T + bias[i * d:(i + 1) * d] for i in range(3))
+        q, k, v = (z.reshape(b, t, h, d // h).transpose(1, 2) for z in (q, k, v))  # (B, H, T, head_dim)
+        heads = ref_sdpa(q, k, v, attn_mask=~pad[:, None, None, :])
+        want = ours.out_proj(heads.transpose(1, 2).reshape(b, t, d))
+        got = _run(ours, x, key_padding_mask=pad)
+        close(got, want.detach(), f"SelfAttention({d}, {h})(x ({b}, {t}, {d}), key_padding_mask) differs from the "
+                                  "computation by hand: q, k, v = the three row blocks of in_proj_weight (+ in_proj_bias), "
+                                  "split into (B, H, T, head_dim), lab 2.1's scaled_dot_product_attention with "
+                                  "~key_padding_mask, heads merged back to (B, T, d), out_proj")
+
+
+@pytest.mark.exercise(3)
+class TestEncoder:
+    def test_encoder_stacks_independent_deep_copies_with_nn_transformer_encoder_keys(self):
+        ex = lab.exercise(3)
+        d, h, f, n = 8, 2, 12, 3
+        layer = ex.EncoderLayer(d, h, f, dropout=0.0)
+        enc = ex.Encoder(layer, n, norm=nn.LayerNorm(d))
+        ref = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, h, f, dropout=0.0, batch_first=True), n,
+                                    norm=nn.LayerNorm(d), enable_nested_tensor=False)
+        got = [(k, tuple(v.shape)) for k, v in enc.state_dict().items()]
+        want = [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
+        assert got == want, f"Encoder(layer, {n}, norm=LayerNorm({d})).state_dict() is\n  {got}\nnn.TransformerEncoder's is\n  {want}"
+        per_layer = len(list(layer.parameters()))
+        n_params = len(list(enc.parameters()))
+        assert n_params == n * per_layer + 2, (
+            f"Encoder(layer, {n}, norm) has {n_params} distinct parameters; {n} independent layers of {per_layer} plus the "
+            f"norm's 2 make {n * per_layer + 2}: the layers share parameters (use copy.deepcopy for each one)"
+        )
+        layers = list(enc.layers)
+        assert all(l is not layer for l in layers), (
+            "Encoder(layer, n) keeps the layer you passed in its stack; nn.TransformerEncoder stores deep copies, so "
+            "changing the original afterwards leaves the encoder alone"
+        )
+        with torch.no_grad():
+            enc.layers[0].linear1.weight.add_(1.0)
+        before = layer.linear1.weight.detach().clone()
+        for i in range(1, n):
+            assert not torch.equal(enc.layers[i].linear1.weight, enc.layers[0].linear1.weight), (
+                f"after adding 1 to encoder.layers[0].linear1.weight, layers[{i}] changed too: the layers share parameters "
+                "(use copy.deepcopy(encoder_layer) for each one)"
+            )
+        assert torch.equal(layer.linear1.weight, before), "changing encoder.layers[0] changed the layer passed to Encoder"
+        ref.load_state_dict(enc.state_dict(), strict=True)
+        enc.load_state_dict(ref.state_dict(), strict=True)
+        x = torch.randn(2, 4, d)
+        with torch.no_grad():
+            got, want = _run(enc.train(), x), ref.train()(x)
+        close(got, want, f"Encoder(layer, {n}, norm=LayerNorm({d})) after changing layers[0] differs from nn.TransformerEncoder "
+                         "with the same state_dict (float32)", rtol=1e-5, atol=1e-6)
+
+    def test_encoder_equals_nn_transformer_encoder_with_and_without_final_norm(self):
+        ex = lab.exercise(3)
+        d, h, f, t = 8, 2, 12, 5
+        pad = _lengths_mask([5, 3, 1], t)
+        causal = torch.ones(t, t, dtype=torch.bool).triu(1)
+        for n, norm_first, with_norm in [(3, True, True), (2, False, False), (1, True, True), (1, False, False)]:
+            ref_layer = nn.TransformerEncoderLayer(d, h, f, dropout=0.0, batch_first=True, norm_first=norm_first, dtype=DOUBLE)
+            norm = nn.LayerNorm(d, dtype=DOUBLE) if with_norm else None
+            ref = nn.TransformerEncoder(ref_layer, n, norm=norm, enable_nested_tensor=False).train()
+            with torch.no_grad():
+                for p in ref.parameters():  # every layer different, so a shared or repeated layer shows
+                    p.add_(torch.randn_like(p) * 0.3)
+            ours = ex.Encoder(ex.EncoderLayer(d, h, f, dropout=0.0, norm_first=norm_first).to(DOUBLE), n,
+                              norm=nn.LayerNorm(d, dtype=DOUBLE) if with_norm else None).train()
+            ours.load_state_dict(ref.state_dict(), strict=True)
+            x = torch.randn(3, t, d, dtype=DOUBLE)
+            call = (f"Encoder(EncoderLayer(norm_first={norm_first}), num_layers={n}, norm={'LayerNorm' if with_norm else None})"
+                    f" on x (3, {t}, {d}) with a causal mask and src_key_padding_mask")
+            got = _run(ours, x, mask=causal, src_key_padding_mask=pad)
+            with torch.no_grad():
+                want = ref(x, mask=causal, src_key_padding_mask=pad)
+            close(got, want, f"{call} differs from nn.TransformerEncoder(layer, {n}, norm, enable_nested_tensor=False) "
+                             "with the same state_dict (each layer in turn with both masks, the final norm once at the end)")
+
+
+@pytest.mark.exercise(3)
+class TestEncoderCounts:
+    def test_param_count_equals_nn_transformer_encoder_layers_numel(self):
+        ex = lab.exercise(3)
+        got = ex.encoder_layer_param_count(512, 2048)
+        assert got == 3_152_384, (
+            f"encoder_layer_param_count(512, 2048) returned {got:,}; 4*512^2 + 2*512*2048 + 9*512 + 2048 = 3,152,384"
+        )
+        for d, f, bias in [(512, 2048, True), (512, 2048, False), (8, 16, True), (8, 16, False), (1, 1, True),
+                           (6, 5, False), (768, 3072, True), (30, 7, True)]:
+            want = sum(p.numel() for p in nn.TransformerEncoderLayer(d, 1, f, bias=bias, batch_first=True).parameters())
+            got = ex.encoder_layer_param_count(d, f, bias=bias)
+            assert got == want, (
+                f"encoder_layer_param_count({d}, {f}, bias={bias}) returned {got:,}; sum(p.numel()) of "
+                f"nn.TransformerEncoderLayer({d}, nhead, {f}, bias={bias}) is {want:,} (the difference is {want - got:+,}: "
+                "in_proj 3d^2 + 3d, out_proj d^2 + d, linear1 df + f, linear2 fd + d, two LayerNorms with weight and bias "
+                "d each; bias=False drops every bias, the LayerNorms' too)"
+            )
+
+    def test_flops_equal_flop_counter_mode_on_a_forward_and_ignore_the_head_count(self):
+        ex = lab.exercise(3)
+
+        def counted(layer, t, d):
+            with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter, torch.no_grad():
+                layer(torch.randn(1, t, d))
+            return counter.get_total_flops()
+
+        assert ex.encoder_layer_flops(10, 4, 6) == 8 * 10 * 16 + 4 * 100 * 4 + 4 * 10 * 4 * 6, (
+            f"encoder_layer_flops(10, 4, 6) returned {ex.encoder_layer_flops(10, 4, 6)}; 8 T d^2 + 4 T^2 d + 4 T d f = 3840"
+        )
+        for t, d, f, heads in [(1, 8, 16, (1, 8)), (7, 12, 20, (1, 3, 12)), (16, 16, 64, (4,)), (3, 6, 5, (2,))]:
+            want = ex.encoder_layer_flops(t, d, f)
+            for h in heads:
+                mine = counted(ex.EncoderLayer(d, h, f, dropout=0.0).train(), t, d)
+                theirs = counted(nn.TransformerEncoderLayer(d, h, f, dropout=0.0, batch_first=True).train(), t, d)
+                assert want == theirs, (
+                    f"encoder_layer_flops(T={t}, d={d}, f={f}) returned {want:,}; FlopCounterMode counts {theirs:,} for a forward "
+                    f"of nn.TransformerEncoderLayer({d}, {h}, {f}) on one sequence (B=1) with F.sdpa on its MATH backend "
+                    "(projections 8 T d^2, Q K^T and weights @ V 2 T^2 d each, feed-forward 4 T d f)"
+                )
+                assert mine == theirs, (
+                    f"FlopCounterMode counts {mine:,} FLOPs for your EncoderLayer({d}, {h}, {f}) on (1, {t}, {d}) and {theirs:,} "
+                    "for nn.TransformerEncoderLayer's: your forward does other matrix products than nn's"
+                )
+
+
+# ---- Exercise 4: byte-level BPE ----------------------------------------------------------------
+#
+# The oracles: the formulas, a naive trainer written below (recount every pair after each merge),
+# and Hugging Face `tokenizers` trained with the same settings.
+
+SENNRICH = {b"low": 5, b"lower": 2, b"newest": 6, b"widest": 3}
+EOT = "<|endoftext|>"
+
+
+def _b(vocab, pair) -> str:
+    return f"{vocab[pair[0]]!r} + {vocab[pair[1]]!r}"
+
+
+def _naive_merge(word: tuple[int, ...], pair: tuple[int, int], new: int) -> tuple[int, ...]:
+    out, i = [], 0
+    while i < len(word):
+        if word[i:i + 2] == pair:
+            out.append(new)
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
+    return tuple(out)
+
+
+def _naive_train(word_counts: dict[bytes, int], num_merges: int):
+    """BPE by the definition: after every merge, count every pair of every word again."""
+    vocab = {i: bytes([i]) for i in range(256)}
+    words = {tuple(w): c for w, c in word_counts.items()}
+    merges = []
+    for k in range(num_merges):
+        counts: Counter = Counter()
+        for w, c in words.items():
+            for p in zip(w, w[1:]):
+                counts[p] += c
+        if not counts:
+            break
+        best = max(counts, key=lambda p: (counts[p], vocab[p[0]], vocab[p[1]]))
+        merges.append(best)
+        vocab[256 + k] = vocab[best[0]] + vocab[best[1]]
+        words = {_naive_merge(w, best, 256 + k): c for w, c in words.items()}
+    return merges, vocab
+
+
+def _pretokens(text: str) -> list[str]:
+    return regex.findall(lab.reference(4).GPT2_SPLIT_PATTERN, text)
+
+
+def _word_counts(docs: list[str]) -> dict[bytes, int]:
+    counts: Counter = Counter()
+    for doc in docs:
+        counts.update(p.encode("utf-8") for p in _pretokens(doc))
+    return dict(counts)
+
+
+MULTILINGUAL = ("naïve café, Größe, 日本語のテキスト, 한국어, Ελληνικά, emoji 🙂🙂 🎉 🙂, e\u0301 (e + combining acute)\n"
+                "def f(x):\r\n    return {'a': [1, 2.5e-3]}  # comment\t\t\n\n\n")
+
+
+@functools.lru_cache(maxsize=None)
+def _reference_tokenizer():
+    """The reference tokenizer on 12 pydoc topics plus multilingual lines, 400 merges and one special token."""
+    docs = text_corpus("train")[:12] + [MULTILINGUAL] * 5
+    return lab.reference(4).train_bpe(docs, 256 + 400 + 1, [EOT])
+
+
+def _yours_with_reference_merges(ex):
+    ref = _reference_tokenizer()
+    return ex.BPETokenizer(list(ref.merges), dict(ref.vocab), dict(ref.special_tokens))
+
+
+ROUND_TRIP = [
+    ("English", "The quick brown fox jumps over the lazy dog. It's 2024; isn't it?"),
+    ("code", "def f(x):\n    return [i ** 2 for i in range(x) if i % 3 == 0]  # squares\n"),
+    ("emoji", "launch 🚀 party 🎉🙂 family 👨‍👩‍👧 flag 🇫🇷"),
+    ("CJK", "日本語のテキストと中文和한국어"),
+    ("combining characters", "e\u0301 a\u0308 n\u0303o\u0302\u0323 Z\u0351\u0352\u0353"),
+    ("CR LF line ends", "line one\r\nline two\r\n\r\n"),
+    ("the empty string", ""),
+    ("whitespace runs", "a  b   c\t\t d\n\n\n  e    \n \t "),
+    ("a special token inside text", f"end of one{EOT}start of two"),
+]
+
+
+@pytest.mark.exercise(4)
+class TestBPETraining:
+    def test_pair_counts_weight_every_adjacent_pair_by_the_word_frequency(self):
+        ex = lab.exercise(4)
+        cases = [
+            ({(1, 2, 1, 2): 3}, {(1, 2): 6, (2, 1): 3}),
+            ({(1, 1, 1): 2}, {(1, 1): 4}),
+            ({(5,): 7, (1, 2): 1, (2, 1, 2): 2}, {(1, 2): 3, (2, 1): 2}),
+            ({}, {}),
+        ]
+        for words, want in cases:
+            got = ex.pair_counts(dict(words))
+            assert dict(got) == want and isinstance(got, Counter), (
+                f"pair_counts({words}) returned {got!r}; expected Counter({want}) (every adjacent pair, overlapping ones "
+                "too, counted once per occurrence times the word's frequency)"
+            )
+
+    def test_merge_word_replaces_non_overlapping_matches_left_to_right(self):
+        ex = lab.exercise(4)
+        cases = [
+            ((1, 1, 1), (1, 1), (9, 1)),
+            ((1, 1, 1, 1), (1, 1), (9, 9)),
+            ((1, 2, 1, 2), (1, 2), (9, 9)),
+            ((2, 1, 2), (1, 2), (2, 9)),
+            ((1, 2, 3), (2, 1), (1, 2, 3)),
+            ((3, 1), (1, 2), (3, 1)),
+            ((1,), (1, 1), (1,)),
+            ((), (1, 2), ()),
+        ]
+        for word, pair, want in cases:
+            got = ex.merge_word(word, pair, 9)
+            assert tuple(got) == want, (
+                f"merge_word({word}, {pair}, 9) returned {got}; expected {want}: matches are taken left to right and "
+                "never overlap (after a match the scan jumps past both ids)"
+            )
+
+    def test_train_merges_reproduces_the_sennrich_example_in_order(self):
+        ex = lab.exercise(4)
+        merges, vocab = ex.train_merges(dict(SENNRICH), 8)
+        want_bytes = [(b"s", b"t"), (b"e", b"st"), (b"o", b"w"), (b"l", b"ow"), (b"w", b"est"), (b"n", b"e"),
+                      (b"ne", b"west"), (b"w", b"i")]
+        got_bytes = [(vocab.get(a), vocab.get(b)) for a, b in merges]
+        assert got_bytes == want_bytes, (
+            f"train_merges({{low: 5, lower: 2, newest: 6, widest: 3}}, 8) merged {got_bytes}; expected {want_bytes} "
+            "(most frequent pair first; ties to the lexicographically greater (vocab[a], vocab[b]))"
+        )
+        for k, (a, b) in enumerate(merges):
+            assert vocab[256 + k] == vocab[a] + vocab[b], (
+                f"merge {k} {(a, b)} should create id {256 + k} with vocab[{256 + k}] = vocab[{a}] + vocab[{b}] = "
+                f"{vocab[a] + vocab[b]!r}; got {vocab.get(256 + k)!r}"
+            )
+        assert merges[0] == (ord("s"), ord("t")) and merges[1] == (ord("e"), 256), (
+            f"the first merges should be (115, 116) = s + t and (101, 256) = e + st, referring to the new id 256; got {merges[:2]}"
+        )
+        assert all(vocab[i] == bytes([i]) for i in range(256)) and len(vocab) == 256 + 8, (
+            f"vocab should hold the 256 single bytes (vocab[i] = bytes([i])) and the 8 merges: {len(vocab)} entries"
+        )
+
+    def test_train_merges_breaks_ties_toward_the_greater_byte_pair(self):
+        ex = lab.exercise(4)
+        merges, vocab = ex.train_merges({b"ab": 3, b"cd": 3, b"bc": 3}, 1)
+        assert merges == [(ord("c"), ord("d"))], (
+            f"train_merges({{ab: 3, cd: 3, bc: 3}}, 1) merged {[_b(vocab, p) for p in merges]}; all three pairs have "
+            "count 3 and ties go to the lexicographically GREATER pair: b'c' + b'd' (taking the smaller one inverts the rule)"
+        )
+        # (b"aa", b"c") vs (b"b", b"d"): by ids (256, 99) > (98, 100), by bytes b"aa" < b"b".
+        merges, vocab = ex.train_merges({b"aa": 10, b"aac": 3, b"bd": 3}, 2)
+        got = [_b(vocab, p) for p in merges]
+        assert merges == [(97, 97), (98, 100)], (
+            f"train_merges({{aa: 10, aac: 3, bd: 3}}, 2) merged {got}; expected b'a' + b'a', then b'b' + b'd': the tie "
+            "between (b'aa', b'c') and (b'b', b'd') (count 3 each) is decided on the BYTES (vocab[a], vocab[b]), and "
+            "b'b' > b'aa'; comparing the ids (256, 99) > (98, 100) picks the wrong one"
+        )
+
+    def test_train_merges_stops_when_no_pair_is_left(self):
+        ex = lab.exercise(4)
+        want, _ = _naive_train(dict(SENNRICH), 100)
+        merges, vocab = ex.train_merges(dict(SENNRICH), 100)
+        assert len(merges) == len(want) and len(vocab) == 256 + len(want), (
+            f"train_merges(Sennrich's 4 words, 100) made {len(merges)} merges ({len(vocab)} vocab entries); after "
+            f"{len(want)} merges every word is one token and no pair is left, so training stops there"
+        )
+        assert merges == want, f"train_merges(Sennrich's 4 words, 100) made {merges}; expected {want}"
+        assert ex.train_merges({b"a": 4, b"b": 1}, 5) == ([], {i: bytes([i]) for i in range(256)}), (
+            "train_merges({a: 4, b: 1}, 5) (single-byte words, no pairs at all) should return no merges and the 256 bytes"
+        )
+
+    def test_learned_tokens_never_cross_a_pretoken_boundary(self):
+        ex = lab.exercise(4)
+        docs = text_corpus("train")[:12]
+        tok = ex.train_bpe(docs, 256 + 300)
+        pieces = b"\x00".join(set(_word_counts(docs)))
+        crossing = [tok.vocab[i] for i in range(256, 256 + len(tok.merges)) if tok.vocab[i] not in pieces]
+        assert not crossing, (
+            f"train_bpe(12 pydoc topics, vocab_size=556) merged across pre-token boundaries: {len(crossing)} learned tokens "
+            f"are not part of any single GPT-2 pre-token, e.g. {crossing[:6]}. Count pairs inside each pre-token "
+            "(pretokenize each piece; a word is one pre-token's bytes), never across two"
+        )
+
+    def test_train_bpe_equals_a_recount_of_every_pair_after_each_merge(self):
+        ex = lab.exercise(4)
+        docs = text_corpus("train")[:8]
+        n = 60
+        want, want_vocab = _naive_train(_word_counts(docs), n)
+        tok = ex.train_bpe(docs, 256 + n)
+        assert tok.vocab_size == 256 + n, f"train_bpe(8 pydoc topics, vocab_size={256 + n}) has vocab_size {tok.vocab_size}"
+        pieces = b"\x00".join(_word_counts(docs))
+        for k, (mine, theirs) in enumerate(zip(tok.merges, want)):
+            if mine != theirs and tok.vocab[256 + k] not in pieces:
+                cause = ("the new token is in no pre-token, so the trainer merged across pre-token boundaries: count "
+                         "pairs inside each pre-token of each piece")
+            else:
+                cause = ("the incremental counts went wrong. After merging in a word, subtract all its OLD pairs' counts, "
+                         "add its NEW pairs' counts, and record the word under each new pair (stale counts pick the wrong pair)")
+            assert mine == theirs, (
+                f"train_bpe(8 pydoc topics, vocab_size={256 + n}): merge {k} is {_b(tok.vocab, mine)}, but counting every "
+                f"pair again after each merge gives {_b(want_vocab, theirs)} (the first {k} merges agree): {cause}"
+            )
+        assert len(tok.merges) == n, f"train_bpe(..., vocab_size={256 + n}) learned {len(tok.merges)} merges; expected {n}"
+
+    def test_special_tokens_are_never_merged_and_get_the_ids_after_the_merges(self):
+        ex = lab.exercise(4)
+        paragraphs = "\n\n".join(text_corpus("train")[:10]).split("\n\n")
+        text = EOT.join(paragraphs)  # a special token between every two paragraphs
+        specials = [EOT, "<|pad|>"]
+        tok = ex.train_bpe(text, 256 + 200 + 2, specials)
+        n = len(tok.merges)
+        assert n == 200 and tok.vocab_size == 458, (
+            f"train_bpe(text, vocab_size=458, special_tokens={specials}) learned {n} merges and has vocab_size "
+            f"{tok.vocab_size}; expected 200 merges (458 - 256 bytes - 2 specials)"
+        )
+        assert tok.special_tokens == {EOT: 456, "<|pad|>": 457}, (
+            f"special_tokens is {tok.special_tokens}; they take the ids after the merges, in order: {{{EOT!r}: 456, '<|pad|>': 457}}"
+        )
+        assert tok.vocab.get(456) == EOT.encode() and tok.vocab.get(457) == b"<|pad|>", (
+            f"vocab[456], vocab[457] are {tok.vocab.get(456)!r}, {tok.vocab.get(457)!r}; a special token's vocab entry is its UTF-8 bytes"
+        )
+        plain = "\n\n".join(paragraphs).encode()
+        leaked = [tok.vocab[i] for i in range(256, 256 + n)
+                  if len(tok.vocab[i]) > 1 and tok.vocab[i] in EOT.encode() and tok.vocab[i] not in plain]
+        assert not leaked, (
+            f"train_bpe learned {leaked} from the text of the special token {EOT!r} (they occur nowhere else): "
+            "special tokens are cut out before counting (split_special) and never counted as text"
+        )
+        ids = tok.encode(text)
+        count = sum(i == 456 for i in ids)
+        assert count == text.count(EOT), (
+            f"encode(the training text) holds id 456 {count} times; the text has {text.count(EOT)} {EOT!r}, each one id"
+        )
+        back = tok.decode(ids)
+        if back != text:
+            at = next((i for i, (a, b) in enumerate(zip(back, text)) if a != b), min(len(back), len(text)))
+            raise AssertionError(
+                f"decode(encode(text)) is not the training text (with its special tokens): from character {at} it reads "
+                f"{back[at:at + 30]!r} instead of {text[at:at + 30]!r}"
+                + (" (U+FFFD: decode the joined bytes of all the ids once; one token can hold part of a character)"
+                   if "\ufffd" in back else ""))
+
+    def test_special_tokens_encode_to_their_single_id_longest_first(self):
+        ex = lab.exercise(4)
+        vocab = {i: bytes([i]) for i in range(256)}
+        vocab[256], vocab[257] = b"<|a|>", b"<|a|><|b|>"
+        tok = ex.BPETokenizer([], vocab, {"<|a|>": 256, "<|a|><|b|>": 257})
+        text = "x<|a|><|b|>y<|a|>"
+        got = tok.encode(text)
+        assert got == [120, 257, 121, 256], (
+            f"encode({text!r}) with special tokens '<|a|>' (256) and '<|a|><|b|>' (257) returned {got}; expected "
+            "[120, 257, 121, 256]: the longer special token is matched first (split_special does it)"
+        )
+        assert tok.decode(got) == text, f"decode({got}) is {tok.decode(got)!r}; expected {text!r}"
+
+    def test_train_bpe_rejects_a_vocab_smaller_than_the_bytes_and_specials(self):
+        ex = lab.exercise(4)
+        with pytest.raises(ValueError):
+            ex.train_bpe("some text", 256, [EOT])
+        tok = ex.train_bpe("some text", 257, [EOT])
+        assert tok.merges == [] and tok.special_tokens == {EOT: 256} and tok.vocab_size == 257, (
+            f"train_bpe('some text', 257, [{EOT!r}]) should learn no merge and give the special token id 256; got "
+            f"{len(tok.merges)} merges and special_tokens {tok.special_tokens}"
+        )
+
+
+@pytest.mark.exercise(4)
+class TestBPEEncodeDecode:
+    def test_encode_equals_the_reference_and_decode_round_trips(self):
+        ex = lab.exercise(4)
+        ref = _reference_tokenizer()
+        tok = _yours_with_reference_merges(ex)
+        for name, text in ROUND_TRIP:
+            ids = tok.encode(text)
+            want = ref.encode(text)
+            assert ids == want, (
+                f"encode of {name} {text!r} returned {ids}; the reference gives {want} (same merges): cut at the special "
+                "tokens, pretokenize, then apply the merges inside each pre-token by rank"
+            )
+            back = tok.decode(ids)
+            assert back == text, f"decode(encode(s)) for {name} returned {back!r}; expected s = {text!r}"
+
+    def test_encode_applies_merges_in_rank_order(self):
+        ex = lab.exercise(4)
+        vocab = {i: bytes([i]) for i in range(256)}
+        vocab[256], vocab[257] = b"bc", b"ab"
+        tok = ex.BPETokenizer([(98, 99), (97, 98)], dict(vocab))
+        got = tok.encode("abc")
+        assert got == [97, 256], (
+            f"with merges [b + c -> 256 (rank 0), a + b -> 257 (rank 1)], encode('abc') returned {got}; expected [97, 256]: "
+            "the pair with the LOWEST rank present is merged first (b + c), after which a + b no longer exists. "
+            "Merging the first known pair from the left gives [257, 99]"
+        )
+        vocab[258] = b"abc"
+        tok = ex.BPETokenizer([(98, 99), (97, 98), (97, 256)], dict(vocab))
+        got = tok.encode("abc abcbc")
+        assert got == [258, 32, 258, 256], (
+            f"with merges [b + c -> 256, a + b -> 257, a + 256 -> 258], encode('abc abcbc') returned {got}; expected "
+            "[258, 32, 258, 256] (keep merging by rank until no known pair is left, in every pre-token)"
+        )
+
+    def test_decode_joins_the_bytes_so_an_emoji_split_over_tokens_survives(self):
+        ex = lab.exercise(4)
+        tok = _yours_with_reference_merges(ex)
+        ref = _reference_tokenizer()
+        emoji = "🚀"
+        ids = ref.encode(emoji)
+        assert len(ids) > 1  # its 4 UTF-8 bytes are several tokens with the reference merges
+        parts = [ref.vocab[i] for i in ids]
+        got = tok.decode(ids)
+        assert got == emoji, (
+            f"decode({ids}) (the tokens {parts} of {emoji!r}, whose 4 UTF-8 bytes span {len(ids)} tokens) returned {got!r}: "
+            "join the bytes of all the tokens first, then decode once; a token alone can be part of a character"
+        )
+        assert tok.decode_bytes(ids) == emoji.encode(), f"decode_bytes({ids}) returned {tok.decode_bytes(ids)!r}; expected {emoji.encode()!r}"
+
+    def test_decode_of_half_a_character_gives_the_replacement_character(self):
+        ex = lab.exercise(4)
+        tok = _yours_with_reference_merges(ex)
+        for ids in ([0xF0, 0x9F], [0xE6], [104, 0xC3], [0x80]):
+            want = bytes(ids).decode("utf-8", errors="replace")
+            got = tok.decode(ids)
+            assert got == want, (
+                f"decode({ids}) returned {got!r}; the bytes {bytes(ids)!r} are not valid UTF-8 and decode with "
+                f"errors='replace' to {want!r} (U+FFFD marks the broken character)"
+            )
+
+    def test_encode_falls_back_to_bytes_for_an_unseen_character(self):
+        ex = lab.exercise(4)
+        tok = _yours_with_reference_merges(ex)
+        ref = _reference_tokenizer()
+        for ch in ("€", "Ж", "ꙮ"):
+            assert ref.encode(ch) == list(ch.encode())  # no learned merge touches its bytes
+            got = tok.encode(ch)
+            assert got == list(ch.encode()), (
+                f"encode({ch!r}), a character no merge covers, returned {got}; expected its UTF-8 bytes {list(ch.encode())}"
+            )
+            assert tok.decode(got) == ch, f"decode(encode({ch!r})) returned {tok.decode(got)!r}"
+
+
+@pytest.mark.exercise(4)
+class TestBPEAgainstTheLibrary:
+    def test_bytes_per_token_matches_hugging_face_bpe_within_3_percent(self):
+        ex = lab.exercise(4)
+        docs, held_out = text_corpus("train")[:20], text_corpus("validation")
+        vocab_size = 256 + 300 + 1
+        hf = Tokenizer(models.BPE())
+        hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        hf.train_from_iterator(docs, trainer=trainers.BpeTrainer(
+            vocab_size=vocab_size, special_tokens=[EOT], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            min_frequency=0, show_progress=False))
+        tok = ex.train_bpe(docs, vocab_size, [EOT])
+        assert tok.vocab_size == hf.get_vocab_size() == vocab_size, (
+            f"train_bpe(20 pydoc topics, vocab_size={vocab_size}, [{EOT!r}]) has vocab_size {tok.vocab_size}; "
+            f"Hugging Face's BPE trained alike has {hf.get_vocab_size()}"
+        )
+        n_bytes = sum(len(t.encode()) for t in held_out)
+        theirs = n_bytes / sum(len(hf.encode(t).ids) for t in held_out)
+        mine = n_bytes / sum(len(tok.encode(t)) for t in held_out)
+        assert abs(mine / theirs - 1) <= 0.03, (
+            f"on the validation topics, your tokenizer gives {mine:.3f} bytes per token and Hugging Face's BPE, trained on "
+            f"the same 20 topics with the same vocab_size {vocab_size}, {theirs:.3f}: more than 3 % apart"
+        )
+
+    @pytest.mark.timeout(45)
+    def test_train_bpe_on_the_lab_corpus_is_fast(self):
+        # The yardstick is the reference on this machine, so the bound holds on slow and fast CPUs
+        # alike: incremental counting is ~1 s here, a recount of every pair per merge ~25 s.
+        ex, ref = lab.exercise(4), lab.reference(4)
+        docs = text_corpus("train")
+        start = time.perf_counter()
+        ref.train_bpe(docs, 256 + 1000 + 1, [EOT])
+        yardstick = time.perf_counter() - start
+        start = time.perf_counter()
+        tok = ex.train_bpe(docs, 256 + 1000 + 1, [EOT])
+        took = time.perf_counter() - start
+        assert len(tok.merges) == 1000, f"train_bpe(text_corpus('train'), 1257, [{EOT!r}]) learned {len(tok.merges)} merges; expected 1000"
+        bound = max(15 * yardstick, 3.0)
+        assert took < bound, (
+            f"train_bpe(text_corpus('train'), vocab_size=1257) took {took:.1f} s; the reference takes {yardstick:.1f} s on "
+            f"this machine and the bound is {bound:.1f} s. Update the pair counts incrementally: after a merge only the "
+            "words that contain the pair change, so recount only those (keep pair -> words that contain it), never the "
+            "whole corpus"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
