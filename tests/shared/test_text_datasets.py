@@ -8,6 +8,7 @@ with ` = Title = ` and ` = = Section = = ` headings, TinyStories' stories separa
 from __future__ import annotations
 
 import platform
+import re
 import zlib
 from pathlib import Path
 
@@ -98,10 +99,29 @@ def test_split_is_disjoint_by_topic_and_covers_every_topic():
     assert sorted(train + validation) == list(topics), "train and validation together should be every topic, each once"
     assert D.corpus_topics("all") == list(topics), "split='all' should be every topic"
     assert train and validation, f"both splits should be non-empty, got {len(train)} and {len(validation)} topics"
-    for split, names in (("train", train), ("validation", validation), ("all", list(topics))):
+    for split, names in (("validation", validation), ("all", list(topics))):
         assert D.text_corpus(split) == [topics[name] for name in names], (
             f"text_corpus({split!r}) should be the texts of corpus_topics({split!r}), in that order"
         )
+    cut = 0
+    for name, text in zip(train, D.text_corpus("train")):
+        whole = topics[name]
+        blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
+        assert all(b in whole for b in blocks), f"train page {name!r} holds text its topic does not"
+        cut += text != whole
+    assert cut >= 1, "the train pages that repeat a validation page ('specialnames') should be cut"
+
+
+def test_no_validation_block_of_100_characters_is_in_a_train_page():
+    held_out = {b.strip() for text in D.text_corpus("validation") for b in re.split(r"\n\s*\n", text)
+                if len(b.strip()) >= 100}
+    for name, text in zip(D.corpus_topics("train"), D.text_corpus("train")):
+        leaked = [b for b in re.split(r"\n\s*\n", text) if b.strip() in held_out]
+        assert not leaked, f"train page {name!r} still holds {len(leaked)} validation block(s), e.g. {leaked[0][:80]!r}"
+    short = {b.strip() for text in D.text_corpus("validation") for b in re.split(r"\n\s*\n", text)
+             if 0 < len(b.strip()) < 100}
+    assert any(b.strip() in short for text in D.text_corpus("train") for b in re.split(r"\n\s*\n", text)), (
+        "short blocks such as 'See also:' are common to both splits and should stay in the train pages")
 
 
 def test_split_follows_the_documented_crc32_rule():
@@ -129,14 +149,14 @@ def test_corpus_info_matches_what_text_corpus_returns():
             f"{split}: corpus_info says {info['characters'][split]} characters, text_corpus has {chars}"
         )
     assert info["validation_topics"] == D.corpus_topics("validation"), "validation_topics should name the validation split"
-    assert info["characters"]["train"] + info["characters"]["validation"] == info["characters"]["all"]
+    assert info["characters"]["train"] + info["characters"]["validation"] <= info["characters"]["all"]
 
 
 @pytest.mark.skipif(platform.python_version() != "3.11.7", reason="the sizes in the docstring were measured on Python 3.11.7")
 def test_documented_sizes_hold_on_python_3_11_7():
     info = D.corpus_info()
     assert info["topics"] == {"train": 74, "validation": 5, "all": 79}, info["topics"]
-    assert info["characters"] == {"train": 422_224, "validation": 42_746, "all": 464_970}, info["characters"]
+    assert info["characters"] == {"train": 407_974, "validation": 42_746, "all": 464_970}, info["characters"]
     assert info["validation_topics"] == ["attribute-access", "context-managers", "floating", "formatstrings", "power"]
 
 
@@ -160,11 +180,7 @@ def test_corpus_paragraphs_are_unique_long_enough_and_labelled_by_their_topic():
         assert section == D.corpus_section(topic)
     train = {t for t, _, _ in D.corpus_paragraphs("train")}
     validation = {t for t, _, _ in D.corpus_paragraphs("validation")}
-    assert train and validation
-    shared_topics = {topic for text, topic, _ in D.corpus_paragraphs("validation") if text in train}
-    assert shared_topics <= {"attribute-access", "context-managers"}, (
-        f"validation paragraphs repeated in train come from {shared_topics}; the docstring names only the "
-        "two data-model pages that 'specialnames' repeats")
+    assert train and validation and not train & validation, "a validation paragraph is also in the train split"
     assert len(D.corpus_paragraphs("all", min_chars=50)) > len(paras)
 
 
