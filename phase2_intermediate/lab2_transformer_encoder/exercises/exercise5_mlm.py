@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_mlm.py by `make stubs` [fingerprint 659044fed086]
+# Exercise stub generated from solution/exercise5_mlm.py by `make stubs` [fingerprint b4dac2bb731d]
 """Exercise 5: pretrain an encoder with masked language modelling, then fine-tune a classifier.
 
 BERT (Devlin et al. 2019, section 3.1) picks 15 % of the positions as prediction targets; of
@@ -87,6 +87,10 @@ class TextEncoder(nn.Module):
         layer = nn.TransformerEncoderLayer(d_model, n_heads, dim_feedforward, dropout, activation="gelu",
                                            batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        for copy in self.encoder.layers:  # the stack deep-copies one layer: draw each copy afresh
+            nn.init.xavier_uniform_(copy.self_attn.in_proj_weight)
+            for lin in (copy.linear1, copy.linear2, copy.self_attn.out_proj):
+                lin.reset_parameters()
         self.norm = nn.LayerNorm(d_model)
         self.mlm_bias = nn.Parameter(torch.zeros(vocab_size))
 

@@ -104,6 +104,10 @@ class TextEncoder(nn.Module):
         layer = nn.TransformerEncoderLayer(d_model, n_heads, dim_feedforward, dropout, activation="gelu",
                                            batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        for copy in self.encoder.layers:  # the stack deep-copies one layer: draw each copy afresh
+            nn.init.xavier_uniform_(copy.self_attn.in_proj_weight)
+            for lin in (copy.linear1, copy.linear2, copy.self_attn.out_proj):
+                lin.reset_parameters()
         self.norm = nn.LayerNorm(d_model)
         self.mlm_bias = nn.Parameter(torch.zeros(vocab_size))
 

@@ -44,7 +44,15 @@ from exercise1_positions import (  # noqa: E402
 )
 from exercise2_block_parts import RMSNorm, SwiGLU, gelu, residual, swiglu_hidden_size  # noqa: E402
 from exercise3_encoder_layer import Encoder, EncoderLayer, encoder_layer_flops, encoder_layer_param_count  # noqa: E402
-from exercise4_bpe import bytes_per_token, pretokenize, train_bpe, train_merges  # noqa: E402
+from exercise4_bpe import (  # noqa: E402
+    BPETokenizer,
+    bytes_per_token,
+    pair_counts,
+    pretokenize,
+    split_special,
+    train_bpe,
+    train_merges,
+)
 from exercise5_mlm import (  # noqa: E402
     SequenceClassifier,
     TextEncoder,
@@ -119,7 +127,7 @@ def alibi_demo() -> None:
     for n in (8, 12):
         s = alibi_slopes(n)
         print(f"  {n:2d} heads: " + ", ".join(f"2^{math.log2(v):g}" for v in s.tolist()))
-    print(f"  bias of head 0 (slope 1/2), 4 positions: {alibi_bias(8, 4)[0].tolist()}")
+    print(f"  bias of head 0 (slope 1/2), 4 positions: {(alibi_bias(8, 4)[0] + 0.0).tolist()}")  # + 0.0: no -0.0
 
 
 def save_positions_figure(pe: torch.Tensor, scores: torch.Tensor) -> None:
@@ -176,30 +184,35 @@ def block_parts_demo() -> None:
           f"a 4d GELU MLP without biases: {mlp}")
 
 
-def norm_placement_demo(seeds: int, depth: int = 12) -> None:
-    """Gradient norm reaching each layer's first weight at initialisation, pre-norm vs post-norm."""
-    rows = {True: [], False: []}
+def norm_placement_demo(seeds: int, depths: tuple[int, ...] = (1, 4, 16)) -> None:
+    """Gradient norm of the LAST layer's linear2.weight at initialisation as the stack gets deeper.
+
+    Xiong et al. 2020 (Theorems 1 and 2): with post-norm it does not shrink with the depth L, with
+    pre-norm it shrinks like 1/sqrt(L). Loss: cross-entropy of a random linear head (100 classes)
+    against random targets, on random inputs, so the gradient flows as it would at step 0.
+    """
+    rows = []
     for norm_first in (False, True):
-        for seed in range(seeds):
-            torch.manual_seed(seed)
-            layer = EncoderLayer(64, 4, 256, dropout=0.0, norm_first=norm_first)
-            enc = Encoder(layer, depth, norm=nn.LayerNorm(64) if norm_first else None)
-            for lay in enc.layers:  # re-draw each copy, as independent layers would be
-                nn.init.xavier_uniform_(lay.self_attn.in_proj_weight)
-                for lin in (lay.linear1, lay.linear2, lay.self_attn.out_proj):
-                    lin.reset_parameters()
-            x = torch.randn(8, 32, 64)
-            enc(x).pow(2).mean().backward()
-            rows[norm_first].append([lay.linear2.weight.grad.norm().item() for lay in enc.layers])
-    mean = {k: torch.tensor(v).mean(0) for k, v in rows.items()}
-    print(f"gradient norm of each layer's linear2.weight at initialisation, loss = mean(out^2), {depth} layers, "
-          f"d = 64, mean of {seeds} seeds:")
-    table(["layer"] + [str(i) for i in range(0, depth, 2)] + [str(depth - 1)],
-          [["post-norm"] + [f"{mean[False][i]:.2e}" for i in list(range(0, depth, 2)) + [depth - 1]],
-           ["pre-norm"] + [f"{mean[True][i]:.2e}" for i in list(range(0, depth, 2)) + [depth - 1]]])
-    for k, name in ((False, "post-norm"), (True, "pre-norm")):
-        ratios = [r[-1] / r[0] for r in rows[k]]
-        print(f"  {name}: last layer / first layer = {spread(ratios, '.2f')}")
+        means = []
+        for depth in depths:
+            norms = []
+            for seed in range(seeds):
+                torch.manual_seed(seed)
+                layer = EncoderLayer(64, 4, 256, dropout=0.0, norm_first=norm_first)
+                enc = Encoder(layer, depth, norm=nn.LayerNorm(64) if norm_first else None)
+                for lay in enc.layers:  # re-draw each copy, as independent layers would be
+                    nn.init.xavier_uniform_(lay.self_attn.in_proj_weight)
+                    for lin in (lay.linear1, lay.linear2, lay.self_attn.out_proj):
+                        lin.reset_parameters()
+                head = nn.Linear(64, 100)
+                x, y = torch.randn(8, 32, 64), torch.randint(100, (8, 32))
+                F.cross_entropy(head(enc(x)).flatten(0, 1), y.flatten()).backward()
+                norms.append(enc.layers[-1].linear2.weight.grad.norm().item())
+            means.append(spread(norms, ".3f"))
+        rows.append(["pre-norm" if norm_first else "post-norm"] + means)
+    print(f"gradient norm of the last layer's linear2.weight at initialisation (d = 64, cross-entropy of a random "
+          f"head on random targets), {seeds} seeds:")
+    table(["wiring"] + [f"L = {d}" for d in depths], rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,10 +266,13 @@ def encoder_counts() -> None:
     layer = EncoderLayer(64, 4, 256, dropout=0.0)
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter, torch.no_grad():
         layer(torch.randn(1, 100, 64))
+    with FlopCounterMode(display=False) as default_counter, torch.no_grad():
+        layer(torch.randn(1, 100, 64))
     print("Forward GFLOPs of one BERT-base layer (d = 768, f = 3072) on one sequence: 8Td^2 + 4T^2d + 4Tdf")
     table(["T", "GFLOP", "share of the T^2 terms"], rows)
     print(f"  FlopCounterMode on a d = 64, f = 256 layer, T = 100 (MATH backend): {counter.get_total_flops():,}; "
-          f"formula {encoder_layer_flops(100, 64, 256):,}")
+          f"formula {encoder_layer_flops(100, 64, 256):,}; on the default CPU backend it sees only the linear "
+          f"layers: {default_counter.get_total_flops():,}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,13 +288,58 @@ def bpe_textbook() -> None:
     print(f"  pre-tokens of 'Hello world!! 3.14 it\\'s': {pretokenize('Hello world!! 3.14 it' + chr(39) + 's')}")
 
 
+def gpt2_byte_of_char() -> dict[str, int]:
+    """The inverse of GPT-2's bytes_to_unicode (openai/gpt-2, src/encoder.py): the printable character
+    that Hugging Face's ByteLevel stores for each byte -> the byte. A relabelling, nothing more."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + len(cs) - 188)
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+def counts_before_merge(tok, docs: list[str], k: int, pairs: list[tuple[bytes, bytes]]) -> list[int]:
+    """How often each byte pair occurs in ``docs`` after the first k merges of ``tok``."""
+    from collections import Counter
+
+    partial = BPETokenizer(tok.merges[:k], {i: tok.vocab[i] for i in range(256 + k)})
+    words = Counter(pre for doc in docs for piece in split_special(doc, SPECIALS) if piece not in SPECIALS
+                    for pre in pretokenize(piece))
+    counts = pair_counts({tuple(partial._encode_pretoken(w)): n for w, n in words.items()})
+    ids = {v: i for i, v in partial.vocab.items()}
+    return [counts.get((ids[a], ids[b]), 0) if a in ids and b in ids else 0 for a, b in pairs]
+
+
+def compare_merges(tok, hf, docs: list[str]) -> None:
+    import json
+
+    byte_of = gpt2_byte_of_char()
+    to_bytes = lambda s: bytes(byte_of[c] for c in s)  # noqa: E731
+    merges = json.loads(hf.to_str())["model"]["merges"]
+    hf_pairs = [tuple(to_bytes(x) for x in (m.split(" ") if isinstance(m, str) else m)) for m in merges]
+    ours = [(tok.vocab[a], tok.vocab[b]) for a, b in tok.merges]
+    first = next((i for i, (x, y) in enumerate(zip(ours, hf_pairs)) if x != y), min(len(ours), len(hf_pairs)))
+    shared_tokens = {a + b for a, b in ours} & {a + b for a, b in hf_pairs}
+    if first == min(len(ours), len(hf_pairs)):
+        print(f"  all {first} merges identical to Hugging Face's")
+        return
+    n_ours, n_hf = counts_before_merge(tok, docs, first, [ours[first], hf_pairs[first]])
+    print(f"  merges identical to Hugging Face's up to merge {first} (0-based), where ours is {ours[first]} and "
+          f"theirs {hf_pairs[first]}, occurring {n_ours} and {n_hf} times"
+          f"{': a tie, broken the other way' if n_ours == n_hf else ''}; "
+          f"{len(shared_tokens)} of {len(ours)} merged tokens are in both vocabularies")
+
+
 def bpe_corpus(repeat: int = 5):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     docs, held_out = text_corpus("train"), text_corpus("validation")
     vocab_size = 256 + N_MERGES + len(SPECIALS)
-    tok = train_bpe(docs, vocab_size, SPECIALS)
-    mine_time = benchmark(lambda: train_bpe(docs, vocab_size, SPECIALS), warmup=0, repeat=repeat)
+    trained = []  # every timed run trains the same tokenizer; keep the last
+    mine_time = benchmark(lambda: trained.append(train_bpe(docs, vocab_size, SPECIALS)), warmup=0, repeat=repeat)
+    tok = trained[-1]
 
     def hf_train():
         hf = Tokenizer(models.BPE())
@@ -289,8 +350,9 @@ def bpe_corpus(repeat: int = 5):
         hf.train_from_iterator(docs, trainer)
         return hf
 
-    hf = hf_train()
-    hf_time = benchmark(hf_train, warmup=0, repeat=repeat)
+    hf_runs = []
+    hf_time = benchmark(lambda: hf_runs.append(hf_train()), warmup=0, repeat=repeat)
+    hf = hf_runs[-1]
 
     class HF:
         def encode(self, text):
@@ -305,6 +367,7 @@ def bpe_corpus(repeat: int = 5):
           f"training time (median of {repeat}, range {format_seconds(mine_time.min)}-{format_seconds(mine_time.max)} "
           f"here; Hugging Face's is Rust):")
     table(["tokenizer", "vocab", "bytes/token train", "bytes/token validation", "train time"], rows)
+    compare_merges(tok, hf, docs)
     first = [tok.vocab[256 + i] for i in range(12)]
     print(f"  first 12 merges: {first}")
     longest = sorted((v for i, v in tok.vocab.items() if 256 <= i < 256 + N_MERGES), key=len)[-5:]
@@ -395,8 +458,8 @@ def pretrain(tok, steps: int, batch_size: int = 32, lr: float = 1e-3) -> tuple[d
     marks = [0, steps // 4, steps // 2, 3 * steps // 4, steps - 1]
     print(f"MLM pretraining on the train topics ({len(stream):,} tokens), d = 64, 2 layers, T = {SEQ_LEN}, "
           f"batch {batch_size}, AdamW lr {lr}, {steps} steps in {took:.1f} s:")
-    print("  loss at step " + ", ".join(f"{m}: {sum(losses[max(0, m - 9):m + 1]) / len(losses[max(0, m - 9):m + 1]):.3f}" for m in marks)
-          + f"  (mean of the last 10 steps; ln(vocab) = {math.log(tok.vocab_size):.3f})")
+    print(f"  loss at step 0: {losses[0]:.3f} (ln(vocab) = {math.log(tok.vocab_size):.3f}); mean of the 10 steps up to step "
+          + ", ".join(f"{m}: {sum(losses[m - 9:m + 1]) / 10:.3f}" for m in marks[1:]))
     return {k: v.clone() for k, v in model.state_dict().items()}, losses
 
 
