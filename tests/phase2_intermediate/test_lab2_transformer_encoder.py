@@ -1275,6 +1275,18 @@ def _naive_train(word_counts: dict[bytes, int], num_merges: int):
     return merges, vocab
 
 
+def _naive_counts_after(word_counts: dict[bytes, int], merges: list[tuple[int, int]]) -> Counter:
+    """Every pair's count once ``merges`` (made in order, ids 256, 257, ...) have been applied."""
+    words = {tuple(w): c for w, c in word_counts.items()}
+    for k, pair in enumerate(merges):
+        words = {_naive_merge(w, pair, 256 + k): c for w, c in words.items()}
+    counts: Counter = Counter()
+    for w, c in words.items():
+        for p in zip(w, w[1:]):
+            counts[p] += c
+    return counts
+
+
 def _pretokens(text: str) -> list[str]:
     return regex.findall(lab.reference(4).GPT2_SPLIT_PATTERN, text)
 
@@ -1380,6 +1392,14 @@ class TestBPETraining:
             f"train_merges({{ab: 3, cd: 3, bc: 3}}, 1) merged {[_b(vocab, p) for p in merges]}; all three pairs have "
             "count 3 and ties go to the lexicographically GREATER pair: b'c' + b'd' (taking the smaller one inverts the rule)"
         )
+        # (b"ab", b"a") vs (b"a", b"z"): as tuples b"ab" > b"a" wins; joined, b"az" > b"aba" would win instead.
+        merges, vocab = ex.train_merges({b"ab": 10, b"az": 3, b"aba": 3}, 2)
+        got = [_b(vocab, p) for p in merges]
+        assert merges == [(97, 98), (256, 97)], (
+            f"train_merges({{ab: 10, az: 3, aba: 3}}, 2) merged {got}; expected b'a' + b'b', then b'ab' + b'a': the tie "
+            "between (b'a', b'z') and (b'ab', b'a') (count 3 each) compares the PAIRS (vocab[a], vocab[b]) element by "
+            "element, and b'ab' > b'a'; comparing the joined bytes (b'az' > b'aba') picks the wrong one"
+        )
         # (b"aa", b"c") vs (b"b", b"d"): by ids (256, 99) > (98, 100), by bytes b"aa" < b"b".
         merges, vocab = ex.train_merges({b"aa": 10, b"aac": 3, b"bd": 3}, 2)
         got = [_b(vocab, p) for p in merges]
@@ -1423,9 +1443,16 @@ class TestBPETraining:
         assert tok.vocab_size == 256 + n, f"train_bpe(8 pydoc topics, vocab_size={256 + n}) has vocab_size {tok.vocab_size}"
         pieces = b"\x00".join(_word_counts(docs))
         for k, (mine, theirs) in enumerate(zip(tok.merges, want)):
-            if mine != theirs and tok.vocab[256 + k] not in pieces:
+            if mine == theirs:
+                continue
+            counts = _naive_counts_after(_word_counts(docs), want[:k])
+            if tok.vocab[256 + k] not in pieces:
                 cause = ("the new token is in no pre-token, so the trainer merged across pre-token boundaries: count "
                          "pairs inside each pre-token of each piece")
+            elif counts.get(mine, 0) == counts[theirs]:
+                cause = (f"both pairs occur {counts[theirs]} times there, so this is a TIE, broken the wrong way: the "
+                         "greater pair wins, comparing the tuple (vocab[a], vocab[b]) of byte strings (not the ids, and not "
+                         "the joined bytes vocab[a] + vocab[b])")
             else:
                 cause = ("the incremental counts went wrong. After merging in a word, subtract all its OLD pairs' counts, "
                          "add its NEW pairs' counts, and record the word under each new pair (stale counts pick the wrong pair)")

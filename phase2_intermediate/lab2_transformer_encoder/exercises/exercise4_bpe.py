@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_bpe.py by `make stubs` [fingerprint 068b3c23c8ad]
+# Exercise stub generated from solution/exercise4_bpe.py by `make stubs` [fingerprint c8f1556f4667]
 """Exercise 4: a byte-level BPE tokenizer (GPT-2 style), trained and applied by hand.
 
 Byte-pair encoding (Sennrich et al. 2016, on bytes as in Radford et al. 2019, GPT-2):
@@ -139,7 +139,8 @@ def train_bpe(text: str | list[str], vocab_size: int, special_tokens: list[str] 
     """Train a byte-level BPE with ``vocab_size`` = 256 + merges + len(special_tokens) entries.
 
     text: one string or a list of documents (each split at specials and pre-tokenized on its own).
-    Special tokens get ids 256 + n_merges, ... in order, vocab[id] = their UTF-8 bytes. Raises
+    Special tokens get the ids right after the merges actually made (256 + len(merges), ... in
+    order; fewer merges than asked when the pairs run out), vocab[id] = their UTF-8 bytes. Raises
     ValueError when vocab_size < 256 + len(special_tokens).
     """
     # TODO: count the pre-tokens' UTF-8 bytes over every non-special piece (a Counter of bytes);

@@ -214,7 +214,8 @@ def train_bpe(text: str | list[str], vocab_size: int, special_tokens: list[str] 
     """Train a byte-level BPE with ``vocab_size`` = 256 + merges + len(special_tokens) entries.
 
     text: one string or a list of documents (each split at specials and pre-tokenized on its own).
-    Special tokens get ids 256 + n_merges, ... in order, vocab[id] = their UTF-8 bytes. Raises
+    Special tokens get the ids right after the merges actually made (256 + len(merges), ... in
+    order; fewer merges than asked when the pairs run out), vocab[id] = their UTF-8 bytes. Raises
     ValueError when vocab_size < 256 + len(special_tokens).
     """
     # BEGIN SOLUTION
