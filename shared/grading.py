@@ -141,6 +141,27 @@ class Lab:
         return f"Lab({self.info.rel!r}, target={current_target()!r})"
 
 
+@contextlib.contextmanager
+def expect_raises(exc_type: type[BaseException], call: str, why: str = ""):
+    """``with expect_raises(ValueError, "sinusoidal_encoding(5, 7)", "d_model must be even"): ...``
+
+    Like ``pytest.raises``, but a failure says in words which call should have raised and why,
+    instead of "DID NOT RAISE". NotImplementedError (an untouched stub) passes through unchanged.
+    """
+    __tracebackhide__ = True
+    because = f" ({why})" if why else ""
+    try:
+        yield
+    except exc_type:
+        return
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the wrong exception is the finding
+        raise AssertionError(f"{call} should raise {exc_type.__name__}{because}; it raised "
+                             f"{type(err).__name__}: {err}") from err
+    raise AssertionError(f"{call} should raise {exc_type.__name__}{because}; it returned without an error")
+
+
 def close(actual: Any, expected: Any, what: str, **tolerances: Any) -> None:
     """``torch.testing.assert_close`` whose failure message starts with ``what``, in plain words.
 

@@ -28,7 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from shared.datasets import text_corpus
 from shared.devices import tolerances
-from shared.grading import Lab, close, forbid
+from shared.grading import Lab, close, expect_raises, forbid
 from shared.memory import track_tensor_memory
 
 lab = Lab("phase2_intermediate/lab2_transformer_encoder")
@@ -115,7 +115,7 @@ class TestSinusoidalEncoding:
     def test_odd_d_model_raises_value_error(self):
         ex = lab.exercise(1)
         for d in (1, 7):
-            with pytest.raises(ValueError):
+            with expect_raises(ValueError, f"sinusoidal_encoding(5, {d})", "sin/cos come in pairs: d_model must be even"):
                 ex.sinusoidal_encoding(5, d)
 
     def test_position_10000_is_accurate_in_float64_and_float32(self):
@@ -209,7 +209,8 @@ class TestLearnedPositionalEmbedding:
                                  "must raise") from err
         close(out, emb.weight.detach().expand(2, 6, 4), "LearnedPositionalEmbedding(6, 4) on T = max_len = 6 should use all 6 rows",
               atol=0, rtol=0)
-        with pytest.raises(ValueError):
+        with expect_raises(ValueError, "LearnedPositionalEmbedding(6, 4) on T = 7",
+                           "the table has no row for position 6: refuse T > max_len with a message"):
             emb(torch.zeros(2, 7, 4))
 
 
@@ -295,7 +296,7 @@ class TestRopeFrequencies:
     def test_odd_head_dim_raises_value_error(self):
         ex = lab.exercise(1)
         for d in (1, 5):
-            with pytest.raises(ValueError):
+            with expect_raises(ValueError, f"rope_frequencies({d})", "RoPE rotates pairs: head_dim must be even"):
                 ex.rope_frequencies(d)
 
 
@@ -490,7 +491,7 @@ class TestAlibi:
     def test_slopes_for_fewer_than_one_head_raise_value_error(self):
         ex = lab.exercise(1)
         for n in (0, -2):
-            with pytest.raises(ValueError):
+            with expect_raises(ValueError, f"alibi_slopes({n})", "there are no slopes for fewer than one head"):
                 ex.alibi_slopes(n)
 
     def test_bias_is_minus_slope_times_distance(self):
@@ -669,7 +670,7 @@ class TestGelu:
         ex = lab.exercise(2)
         x = torch.randn(5)
         for bad in ("erf", "Tanh", "sigmoid", ""):
-            with pytest.raises(ValueError):
+            with expect_raises(ValueError, f"gelu(x, approximate={bad!r})", "only 'none' and 'tanh' exist, as in F.gelu"):
                 with forbid(*GELU_SHORTCUTS, **NO_GELU):
                     ex.gelu(x, approximate=bad)
 
@@ -1515,7 +1516,8 @@ class TestBPETraining:
 
     def test_train_bpe_rejects_a_vocab_smaller_than_the_bytes_and_specials(self):
         ex = lab.exercise(4)
-        with pytest.raises(ValueError):
+        with expect_raises(ValueError, "train_bpe('some text', 256, ['<|endoftext|>'])",
+                           "256 bytes + 1 special token need a vocab_size of at least 257"):
             ex.train_bpe("some text", 256, [EOT])
         tok = ex.train_bpe("some text", 257, [EOT])
         assert tok.merges == [] and tok.special_tokens == {EOT: 256} and tok.vocab_size == 257, (

@@ -153,3 +153,17 @@ def test_lab_names_resolve_from_short_forms():
     assert resolve_lab("phase1_foundations/lab1_tensors/").rel == "phase1_foundations/lab1_tensors"
     with pytest.raises(UnknownLabError, match="Valid labs"):
         resolve_lab("lab99_nothing")
+
+
+def test_expect_raises_passes_on_the_exception_and_says_in_words_when_it_is_missing():
+    with grading.expect_raises(ValueError, "f(0)"):
+        raise ValueError("bad")
+    with pytest.raises(AssertionError, match=r"f\(0\) should raise ValueError \(no zero\); it returned without an error"):
+        with grading.expect_raises(ValueError, "f(0)", "no zero"):
+            pass
+    with pytest.raises(AssertionError, match=r"f\(0\) should raise ValueError; it raised TypeError: nope"):
+        with grading.expect_raises(ValueError, "f(0)"):
+            raise TypeError("nope")
+    with pytest.raises(NotImplementedError):  # an untouched stub is reported as such, not as a wrong exception
+        with grading.expect_raises(ValueError, "f(0)"):
+            raise NotImplementedError("Exercise 1.1: implement f")
