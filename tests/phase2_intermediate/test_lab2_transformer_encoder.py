@@ -603,6 +603,25 @@ class TestRMSNorm:
                              f"nn.RMSNorm(10): eps=None means torch.finfo(x.dtype).eps = {e:.3g}",
                   **(F32 if dtype == torch.float32 else F64))
 
+    @pytest.mark.filterwarnings("ignore:Mismatch dtype between input and weight")  # nn.RMSNorm's own, harmless
+    def test_half_precision_inputs_are_normalised_in_float32_as_nn_rmsnorm_does(self):
+        ex = lab.exercise(2)
+        for dtype in (torch.bfloat16, torch.float16):
+            for eps in (None, 1e-5):
+                ref = nn.RMSNorm(16, eps=eps)
+                with torch.no_grad():
+                    ref.weight.copy_(torch.rand(16) + 0.5)
+                ours = ex.RMSNorm(16, eps=eps)
+                ours.load_state_dict(ref.state_dict())
+                x = (torch.randn(4, 16) * 1e-3).to(dtype)  # so small that eps matters
+                with forbid(*RMS_NORM_SHORTCUTS, **NO_RMS_NORM):
+                    got = ours(x)
+                assert got.dtype == dtype, f"RMSNorm(16) on {dtype} input returned {got.dtype}; keep the input's dtype"
+                want = ref(x)
+                close(got.float(), want.float(), f"RMSNorm(16, eps={eps}) on a {dtype} input of magnitude 1e-3 differs from "
+                      "nn.RMSNorm: compute in float32 (x.float()), with float32's epsilon when eps is None, then cast back",
+                      atol=0, rtol=0)
+
     def test_without_affine_has_no_parameters_and_an_empty_state_dict(self):
         ex = lab.exercise(2)
         ours = ex.RMSNorm((2, 5), eps=1e-5, elementwise_affine=False)

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_positions.py by `make stubs` [fingerprint 6f795af92293]
+# Exercise stub generated from solution/exercise1_positions.py by `make stubs` [fingerprint 7b2f8619898e]
 """Exercise 1: where a token is. Sinusoidal and learned positions, RoPE in both layouts, ALiBi.
 
 Self-attention is permutation-equivariant: shuffle the tokens and the outputs shuffle the same
@@ -58,7 +58,8 @@ def sinusoidal_offset_matrix(offset: int, d_model: int, base: float = 10000.0) -
 class LearnedPositionalEmbedding(nn.Module):
     """x + P[0:T]: one trained vector per position, as in BERT and GPT-2.
 
-    ``self.weight``: (max_len, d_model) parameter, initialised N(0, 0.02^2) (GPT-2's choice).
+    ``self.weight``: (max_len, d_model) parameter, initialised N(0, 0.02^2) (BERT's choice; GPT-2's
+    code used 0.01).
     forward(x: (B, T, d_model)) -> (B, T, d_model). Raises ValueError when T > max_len: a learned
     table has no row for a position it never saw (the sinusoid has; whether it helps is another matter).
     """

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_block_parts.py by `make stubs` [fingerprint 0e5d01ae09df]
+# Exercise stub generated from solution/exercise2_block_parts.py by `make stubs` [fingerprint a6e98752f9c2]
 """Exercise 2: the parts of a modern block. RMSNorm, GELU, SwiGLU and where the norm goes.
 
 * ``RMSNorm`` (Zhang & Sennrich 2019): y = x / sqrt(mean(x^2) + eps) * weight, over the last
@@ -30,7 +30,8 @@ class RMSNorm(nn.Module):
     normalized_shape: int or tuple (the last len(normalized_shape) dims of the input);
     eps: float, or None for torch.finfo(x.dtype).eps (as nn.RMSNorm); elementwise_affine: a
     learned ``weight`` of shape normalized_shape initialised to ones, else no parameter.
-    forward(x: (..., *normalized_shape)) -> same shape and dtype.
+    forward(x: (..., *normalized_shape)) -> same shape and dtype. float16 and bfloat16 inputs are
+    normalised in float32 (eps=None then means float32's epsilon), as nn.RMSNorm does in torch 2.9.
     """
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float | None = None,
@@ -47,8 +48,9 @@ class RMSNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # TODO: the mean of x^2 over the LAST len(normalized_shape) dims (keepdim), NO mean
-        # TODO: subtraction; eps inside the square root (finfo(x.dtype).eps when self.eps is None);
-        # TODO: x * rsqrt(...), then times the weight when there is one.
+        # TODO: subtraction; eps inside the square root (finfo(dtype).eps when self.eps is None);
+        # TODO: x * rsqrt(...), then times the weight when there is one. Half-precision inputs are
+        # TODO: computed in float32 (and eps is float32's), the result cast back.
         raise NotImplementedError("Exercise 2.1: implement RMSNorm.forward")
 
 

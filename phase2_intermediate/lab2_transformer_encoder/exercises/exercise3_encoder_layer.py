@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_encoder_layer.py by `make stubs` [fingerprint e170c0e82bac]
+# Exercise stub generated from solution/exercise3_encoder_layer.py by `make stubs` [fingerprint 9b5841875f1f]
 """Exercise 3: the encoder layer, parameter for parameter equal to nn.TransformerEncoderLayer.
 
 Your ``EncoderLayer`` has the same submodules and parameter names as
@@ -123,7 +123,7 @@ def encoder_layer_param_count(d_model: int, dim_feedforward: int, bias: bool = T
 
 def encoder_layer_flops(seq_len: int, d_model: int, dim_feedforward: int) -> int:
     """Forward FLOPs of the matrix products of one layer on ONE sequence of length T (2 per
-    multiply-add; norms, softmax, biases and activations left out, they are O(T d)):
+    multiply-add; left out: norms, biases and activations, O(T d), and the softmax, O(H T^2)):
 
     q, k, v projections 6 T d^2, scores Q K^T 2 T^2 d, weights @ V 2 T^2 d, output projection
     2 T d^2, feed-forward 4 T d f. Total 8 T d^2 + 4 T^2 d + 4 T d f, independent of the head count.

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_mlm.py by `make stubs` [fingerprint b4dac2bb731d]
+# Exercise stub generated from solution/exercise5_mlm.py by `make stubs` [fingerprint f1bb00ca523f]
 """Exercise 5: pretrain an encoder with masked language modelling, then fine-tune a classifier.
 
 BERT (Devlin et al. 2019, section 3.1) picks 15 % of the positions as prediction targets; of
@@ -91,6 +91,7 @@ class TextEncoder(nn.Module):
             nn.init.xavier_uniform_(copy.self_attn.in_proj_weight)
             for lin in (copy.linear1, copy.linear2, copy.self_attn.out_proj):
                 lin.reset_parameters()
+            nn.init.zeros_(copy.self_attn.out_proj.bias)  # as nn.MultiheadAttention initialises it
         self.norm = nn.LayerNorm(d_model)
         self.mlm_bias = nn.Parameter(torch.zeros(vocab_size))
 

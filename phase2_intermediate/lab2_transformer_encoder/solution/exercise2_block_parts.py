@@ -29,7 +29,8 @@ class RMSNorm(nn.Module):
     normalized_shape: int or tuple (the last len(normalized_shape) dims of the input);
     eps: float, or None for torch.finfo(x.dtype).eps (as nn.RMSNorm); elementwise_affine: a
     learned ``weight`` of shape normalized_shape initialised to ones, else no parameter.
-    forward(x: (..., *normalized_shape)) -> same shape and dtype.
+    forward(x: (..., *normalized_shape)) -> same shape and dtype. float16 and bfloat16 inputs are
+    normalised in float32 (eps=None then means float32's epsilon), as nn.RMSNorm does in torch 2.9.
     """
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float | None = None,
@@ -47,12 +48,16 @@ class RMSNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
         # TODO: the mean of x^2 over the LAST len(normalized_shape) dims (keepdim), NO mean
-        # TODO: subtraction; eps inside the square root (finfo(x.dtype).eps when self.eps is None);
-        # TODO: x * rsqrt(...), then times the weight when there is one.
+        # TODO: subtraction; eps inside the square root (finfo(dtype).eps when self.eps is None);
+        # TODO: x * rsqrt(...), then times the weight when there is one. Half-precision inputs are
+        # TODO: computed in float32 (and eps is float32's), the result cast back.
         dims = tuple(range(-len(self.normalized_shape), 0))
-        eps = torch.finfo(x.dtype).eps if self.eps is None else self.eps
-        y = x * torch.rsqrt(x.pow(2).mean(dim=dims, keepdim=True) + eps)
-        return y * self.weight if self.weight is not None else y
+        xf = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        eps = torch.finfo(xf.dtype).eps if self.eps is None else self.eps
+        y = xf * torch.rsqrt(xf.pow(2).mean(dim=dims, keepdim=True) + eps)
+        if self.weight is not None:
+            y = y * self.weight
+        return y.to(x.dtype)
         # END SOLUTION
 
 

@@ -108,6 +108,7 @@ class TextEncoder(nn.Module):
             nn.init.xavier_uniform_(copy.self_attn.in_proj_weight)
             for lin in (copy.linear1, copy.linear2, copy.self_attn.out_proj):
                 lin.reset_parameters()
+            nn.init.zeros_(copy.self_attn.out_proj.bias)  # as nn.MultiheadAttention initialises it
         self.norm = nn.LayerNorm(d_model)
         self.mlm_bias = nn.Parameter(torch.zeros(vocab_size))
 
