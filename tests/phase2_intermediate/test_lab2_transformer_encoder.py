@@ -152,6 +152,12 @@ class TestSinusoidalOffsetMatrix:
                         "Acting on (sin a, cos a), the block is [[cos b, sin b], [-sin b, cos b]]")
                 close(got, want, f"{call} @ PE[pos] differs from PE[pos + {k}] (positions {pos.tolist()})", atol=1e-10, rtol=0)
 
+    def test_offset_matrix_of_an_odd_d_model_raises_value_error(self):
+        ex = lab.exercise(1)
+        for d in (1, 7):
+            with expect_raises(ValueError, f"sinusoidal_offset_matrix(1, {d})", "the 2x2 blocks need an even d_model"):
+                ex.sinusoidal_offset_matrix(1, d)
+
     def test_offset_matrix_is_orthogonal_identity_at_zero_and_composes(self):
         ex = lab.exercise(1)
         d = 10

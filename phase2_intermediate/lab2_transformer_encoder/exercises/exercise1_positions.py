@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_positions.py by `make stubs` [fingerprint 7b2f8619898e]
+# Exercise stub generated from solution/exercise1_positions.py by `make stubs` [fingerprint fa3dcb735f96]
 """Exercise 1: where a token is. Sinusoidal and learned positions, RoPE in both layouts, ALiBi.
 
 Self-attention is permutation-equivariant: shuffle the tokens and the outputs shuffle the same
@@ -48,7 +48,7 @@ def sinusoidal_offset_matrix(offset: int, d_model: int, base: float = 10000.0) -
     Vaswani et al.'s reason for sinusoids: a fixed offset k is a linear function of the encoding.
     For pair i, (sin(a + b), cos(a + b)) = [[cos b, sin b], [-sin b, cos b]] @ (sin a, cos a) with
     a = pos * w_i, b = k * w_i, so M_k is block diagonal with that 2x2 block in rows/columns
-    (2i, 2i+1). It does not depend on pos (the README derives it).
+    (2i, 2i+1). It does not depend on pos (the README derives it). Raises ValueError when d_model is odd.
     """
     # TODO: one 2x2 block per pair i, angle b = offset * w_i, placed at rows/cols 2i, 2i+1 of a
     # TODO: zero (d, d) matrix. Mind the signs: the block acts on (sin, cos), in that order.

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_mlm.py by `make stubs` [fingerprint f1bb00ca523f]
+# Exercise stub generated from solution/exercise5_mlm.py by `make stubs` [fingerprint 65a3d2d6f46b]
 """Exercise 5: pretrain an encoder with masked language modelling, then fine-tune a classifier.
 
 BERT (Devlin et al. 2019, section 3.1) picks 15 % of the positions as prediction targets; of
@@ -61,6 +61,22 @@ def sinusoid_table(max_len: int, d_model: int) -> torch.Tensor:
     return pe.float()
 
 
+def redraw_layers(layers) -> None:
+    """Initialise every layer of a stack afresh, as nn.TransformerEncoderLayer's constructor does
+    (xavier-uniform in_proj, zero attention biases, nn.Linear's default for the rest).
+
+    nn.TransformerEncoder and exercise 3's Encoder deep-copy ONE layer, so all copies start equal;
+    ``layers``: an iterable of layers with nn.TransformerEncoderLayer's submodule names.
+    """
+    for layer in layers:
+        nn.init.xavier_uniform_(layer.self_attn.in_proj_weight)
+        for lin in (layer.linear1, layer.linear2, layer.self_attn.out_proj):
+            lin.reset_parameters()
+        for bias in (layer.self_attn.in_proj_bias, layer.self_attn.out_proj.bias):
+            if bias is not None:
+                nn.init.zeros_(bias)
+
+
 class TextEncoder(nn.Module):
     """Token embedding + positions + a pre-norm nn.TransformerEncoder + final LayerNorm, with an
     MLM head tied to the embedding (logits = h @ E^T + b, as in BERT).
@@ -87,11 +103,7 @@ class TextEncoder(nn.Module):
         layer = nn.TransformerEncoderLayer(d_model, n_heads, dim_feedforward, dropout, activation="gelu",
                                            batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
-        for copy in self.encoder.layers:  # the stack deep-copies one layer: draw each copy afresh
-            nn.init.xavier_uniform_(copy.self_attn.in_proj_weight)
-            for lin in (copy.linear1, copy.linear2, copy.self_attn.out_proj):
-                lin.reset_parameters()
-            nn.init.zeros_(copy.self_attn.out_proj.bias)  # as nn.MultiheadAttention initialises it
+        redraw_layers(self.encoder.layers)  # the stack deep-copies one layer: draw each copy afresh
         self.norm = nn.LayerNorm(d_model)
         self.mlm_bias = nn.Parameter(torch.zeros(vocab_size))
 

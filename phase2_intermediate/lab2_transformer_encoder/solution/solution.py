@@ -60,6 +60,7 @@ from exercise5_mlm import (  # noqa: E402
     mask_tokens,
     mlm_loss,
     order_task,
+    redraw_layers,
     train_classifier,
 )
 
@@ -200,11 +201,7 @@ def norm_placement_demo(seeds: int, depths: tuple[int, ...] = (1, 4, 16)) -> Non
                 torch.manual_seed(seed)
                 layer = EncoderLayer(64, 4, 256, dropout=0.0, norm_first=norm_first)
                 enc = Encoder(layer, depth, norm=nn.LayerNorm(64) if norm_first else None)
-                for lay in enc.layers:  # re-draw each copy, as independent layers would be
-                    nn.init.xavier_uniform_(lay.self_attn.in_proj_weight)
-                    for lin in (lay.linear1, lay.linear2, lay.self_attn.out_proj):
-                        lin.reset_parameters()
-                    nn.init.zeros_(lay.self_attn.out_proj.bias)  # as nn.MultiheadAttention initialises it
+                redraw_layers(enc.layers)  # independent layers, not copies of one
                 head = nn.Linear(64, 100)
                 x, y = torch.randn(8, 32, 64), torch.randint(100, (8, 32))
                 F.cross_entropy(head(enc(x)).flatten(0, 1), y.flatten()).backward()
@@ -292,13 +289,9 @@ def bpe_textbook() -> None:
 def gpt2_byte_of_char() -> dict[str, int]:
     """The inverse of GPT-2's bytes_to_unicode (openai/gpt-2, src/encoder.py): the printable character
     that Hugging Face's ByteLevel stores for each byte -> the byte. A relabelling, nothing more."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + len(cs) - 188)
-    return {chr(c): b for b, c in zip(bs, cs)}
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    others = [b for b in range(256) if b not in printable]  # shown as chr(256), chr(257), ... in order
+    return {**{chr(b): b for b in printable}, **{chr(256 + n): b for n, b in enumerate(others)}}
 
 
 def counts_before_merge(tok, docs: list[str], k: int, pairs: list[tuple[bytes, bytes]]) -> list[int]:
@@ -457,8 +450,9 @@ def pretrain(tok, steps: int, batch_size: int = 32, lr: float = 1e-3) -> tuple[d
         losses.append(loss.item())
     took = time.perf_counter() - start
     marks = [0, steps // 4, steps // 2, 3 * steps // 4, steps - 1]
-    print(f"MLM pretraining on the train topics ({len(stream):,} tokens), d = 64, 2 layers, T = {SEQ_LEN}, "
-          f"batch {batch_size}, AdamW lr {lr}, {steps} steps in {took:.1f} s:")
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"MLM pretraining on the train topics ({len(stream):,} tokens), d = 64, 2 layers, {n_params:,} parameters, "
+          f"T = {SEQ_LEN}, batch {batch_size}, AdamW lr {lr}, {steps} steps in {took:.1f} s (one run):")
     print(f"  loss at step 0: {losses[0]:.3f} (ln(vocab) = {math.log(tok.vocab_size):.3f}); mean of the 10 steps up to step "
           + ", ".join(f"{m}: {sum(losses[m - 9:m + 1]) / 10:.3f}" for m in marks[1:]))
     return {k: v.clone() for k, v in model.state_dict().items()}, losses
