@@ -1,0 +1,107 @@
+# Exercise stub generated from solution/exercise3_decoding.py by `make stubs` [fingerprint 4db2de720ca5]
+"""Exercise 3: decoding — greedy, beam search, and the samplers (temperature, top-k, top-p).
+
+Every decoder here talks to the model through one function,
+
+    next_log_probs(prefixes: LongTensor (N, t)) -> (N, V) log-probabilities of the next token,
+
+so the same code decodes the seq2seq model of exercise 2 (prefixes start with BOS), the GPT of
+exercise 4, or a table of known probabilities in the tests, where the exact answer can be
+enumerated.
+
+Beam search keeps the ``beam_size`` highest-scoring live prefixes. A prefix that emits EOS is
+FINISHED: it moves to the finished list and is never expanded again. The final choice
+normalises for length (Wu et al. 2016, GNMT, section 7), because a sum of log-probabilities only
+falls as a sequence grows:
+
+    score(y) = log p(y) / lp(|y|),   lp(n) = ((5 + n) / 6) ** alpha,   |y| counts EOS, not BOS
+
+alpha = 0 is the raw log-probability. A sequence that reaches ``max_len`` tokens without EOS is
+scored as it stands. With beam_size >= V ** max_len nothing is pruned and beam search returns the
+exact argmax of the score over every sequence of at most max_len tokens.
+
+The samplers turn logits (..., V) into the distribution they draw from:
+    temperature T > 0     softmax(logits / T)
+    top-k                 keep the k largest logits (and every logit tied with the k-th), renormalise
+    top-p (nucleus)       sort descending; keep the SMALLEST prefix whose probability mass is >= p
+                          (the token that crosses p is kept) and every token tied with the last
+                          kept one; renormalise (Holtzman et al. 2020)
+Temperature is applied first, then top-k, then top-p, as Hugging Face's generate does.
+
+Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=3
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+LogProbFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def greedy_decode(next_log_probs: LogProbFn, prefix: torch.Tensor, max_new_tokens: int,
+                  eos_id: int | None = None) -> torch.Tensor:
+    """prefix (N, t0) -> (N, t0 + n): append argmax tokens one at a time, n <= max_new_tokens.
+    Rows that have emitted ``eos_id`` keep emitting it; the loop stops early once every row has.
+    Ties of the argmax go to the lowest token id (torch.argmax's rule)."""
+    # TODO: loop: scores = next_log_probs(seq); tok = argmax; rows already done get eos_id instead.
+    raise NotImplementedError("Exercise 3.1: implement greedy_decode")
+
+
+def length_penalty(n: int, alpha: float) -> float:
+    """GNMT's lp(n) = ((5 + n) / 6) ** alpha; 1 for alpha = 0 and for n = 1."""
+    raise NotImplementedError("Exercise 3.2: implement length_penalty")
+
+
+def beam_search(next_log_probs: LogProbFn, bos_id: int, eos_id: int, beam_size: int, max_len: int,
+                alpha: float = 0.0) -> list[tuple[list[int], float]]:
+    """Every hypothesis beam search finished with, best first: (tokens, score), tokens without
+    BOS and with EOS when the hypothesis emitted one, score = log p / length_penalty(len, alpha).
+
+    One step: score every (live prefix, next token) by its summed log-probability, keep the
+    ``beam_size`` best; those ending in EOS are finished (recorded, not expanded), the rest stay
+    live. Stop when no prefix is live or after ``max_len`` tokens, when the live prefixes are
+    recorded as they stand. Ties keep the candidate that comes first in (beam order, token id).
+    """
+    # TODO: live = [([], 0.0)]; each step: one batched call of next_log_probs on [BOS] + prefix
+    # TODO: rows, candidates = every (prefix + [tok], logp + lp[tok]); the top beam_size by logp.
+    # TODO: EOS candidates -> finished with their NORMALISED score; the rest -> live.
+    # TODO: Normalise only when a hypothesis is final; prune on the raw sum.
+    raise NotImplementedError("Exercise 3.3: implement beam_search")
+
+
+def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """logits / temperature; ValueError for temperature <= 0 (T -> 0 is greedy: call argmax)."""
+    raise NotImplementedError("Exercise 3.4: implement apply_temperature")
+
+
+def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """logits (..., V) with every entry below the k-th largest of its row set to -inf (ties with
+    the k-th are kept). k >= V: unchanged. ValueError for k < 1."""
+    # TODO: kth = torch.topk(logits, k).values[..., -1:]; mask logits < kth.
+    raise NotImplementedError("Exercise 3.5: implement top_k_filter")
+
+
+def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """logits (..., V) with the tokens outside the nucleus set to -inf. The nucleus of a row is
+    the smallest set of most probable tokens whose softmax mass is >= p, plus every token whose
+    probability equals that of the least probable member (ties). p = 1 keeps every token.
+    ValueError unless 0 < p <= 1."""
+    # TODO: probs = softmax; sort descending; mass BEFORE each token = cumsum - probs. A token is
+    # TODO: in the nucleus when the mass before it is < p (so the one that crosses p is kept).
+    # TODO: The cut-off probability is the smallest kept one; keep every token with probs >= it.
+    raise NotImplementedError("Exercise 3.6: implement top_p_filter")
+
+
+def sampling_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                          top_p: float | None = None) -> torch.Tensor:
+    """The distribution (..., V) that ``sample`` draws from: temperature, then top-k, then top-p
+    on the tempered logits, then softmax."""
+    raise NotImplementedError("Exercise 3.7: implement sampling_distribution")
+
+
+def sample(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+           top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One token per row of logits (N, V) -> (N,): torch.multinomial(sampling_distribution(...),
+    1, generator=generator). Seeded generator -> reproducible draws."""
+    raise NotImplementedError("Exercise 3.8: implement sample")
