@@ -234,23 +234,24 @@ def save_length_plot(results) -> None:
 
 
 def beam_argmax_demo() -> None:
-    # A two-step toy model: after BOS, EOS has probability 0.4 and each of three symbols 0.2; after a
-    # symbol, EOS has 0.9. The single most probable sequence is the empty one.
-    def next_log_probs(prefixes):
-        rows = []
-        for row in prefixes.tolist():
-            p = torch.tensor([0.4, 0.2, 0.2, 0.2]) if len(row) == 1 else torch.tensor([0.9, 0.1 / 3, 0.1 / 3, 0.1 / 3])
-            rows.append(p.log())
-        return torch.stack(rows)
+    # A two-step toy model: after BOS, EOS and symbol 1 have probability 0.4 each, symbols 2 and 3
+    # 0.1; after a symbol, EOS has 0.9. The single most probable output is the empty one.
+    after_bos = torch.tensor([0.4, 0.4, 0.1, 0.1]).log()
+    after_symbol = torch.tensor([0.9, 0.1 / 3, 0.1 / 3, 0.1 / 3]).log()
 
-    print("WORKED EXAMPLE (d): the argmax problem. Tokens: EOS = 0, symbols 1-3. After BOS, p(EOS) = 0.4 and "
-          "each symbol 0.2; after a symbol, p(EOS) = 0.9.")
+    def next_log_probs(prefixes):
+        return torch.stack([after_bos if len(row) == 1 else after_symbol for row in prefixes.tolist()])
+
+    print("WORKED EXAMPLE (d): the argmax problem. Tokens: EOS = 0, symbols 1-3. After BOS, p(EOS) = p(1) = 0.4, "
+          "p(2) = p(3) = 0.1; after a symbol, p(EOS) = 0.9. The empty output [EOS] has probability 0.4, every "
+          "non-empty output together 0.6.")
     for alpha in (0.0, 1.0):
         best = beam_search(next_log_probs, bos_id=9, eos_id=0, beam_size=4, max_len=3, alpha=alpha)
         top = ", ".join(f"{toks} {score:.4f}" for toks, score in best[:3])
         print(f"  alpha = {alpha}: best three {top}")
-    print(f"  lp(1) = {length_penalty(1, 1.0):.4f}, lp(2) = {length_penalty(2, 1.0):.4f}: log 0.4 = {math.log(0.4):.4f} "
-          f"vs log(0.2 * 0.9) = {math.log(0.18):.4f}; normalised {math.log(0.4):.4f} vs {math.log(0.18) / (7 / 6):.4f}")
+    print(f"  log 0.4 = {math.log(0.4):.4f} vs log(0.4 * 0.9) = {math.log(0.36):.4f}; with lp(1) = "
+          f"{length_penalty(1, 1.0):.4f}, lp(2) = {length_penalty(2, 1.0):.4f}: {math.log(0.4):.4f} vs "
+          f"{math.log(0.36) / length_penalty(2, 1.0):.4f}")
 
 
 def sampler_demo() -> None:
