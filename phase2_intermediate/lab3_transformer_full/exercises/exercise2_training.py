@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_training.py by `make stubs` [fingerprint 8b9406e5fb19]
+# Exercise stub generated from solution/exercise2_training.py by `make stubs` [fingerprint 167d150fd209]
 """Exercise 2: train a sequence-to-sequence model that really works.
 
 The pieces of Vaswani et al. (2017, section 5) and of every seq2seq training loop since:
@@ -71,15 +71,21 @@ def reversal_pairs(n: int, min_len: int, max_len: int, n_symbols: int,
                    exclude: set[tuple[int, ...]] | None = None) -> list[tuple[list[int], list[int]]]:
     """``n`` distinct pairs (src, src reversed): lengths uniform in [min_len, max_len], symbols
     uniform in FIRST_SYMBOL .. FIRST_SYMBOL + n_symbols - 1, none of whose sources is in ``exclude``.
-    Drawn with ``generator``: per candidate a length (torch.randint) then its symbols."""
+    Drawn with ``generator``: per candidate a length (torch.randint) then its symbols; a candidate
+    already taken is drawn again, so short lengths, which have few distinct sequences, end up rarer.
+    RuntimeError after 100 n + 1000 candidates (the range holds too few unused sequences)."""
     out, seen = [], set(exclude or ())
-    while len(out) < n:
+    for _ in range(100 * n + 1000):
+        if len(out) == n:
+            break
         length = int(torch.randint(min_len, max_len + 1, (1,), generator=generator))
         src = (torch.randint(n_symbols, (length,), generator=generator) + FIRST_SYMBOL).tolist()
         if tuple(src) in seen:
             continue
         seen.add(tuple(src))
         out.append((src, src[::-1]))
+    if len(out) < n:
+        raise RuntimeError(f"found only {len(out)} of {n} unused sequences of lengths {min_len}-{max_len}")
     return out
 
 

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_gpt.py by `make stubs` [fingerprint b8ab78864c78]
+# Exercise stub generated from solution/exercise4_gpt.py by `make stubs` [fingerprint 517a93ce4b1c]
 """Exercise 4: a decoder-only language model (GPT) on real text, with a KV cache.
 
 Data: Python's own documentation (``shared.datasets.text_corpus``, lab 2.2), tokenised by a
@@ -61,15 +61,22 @@ def get_batch(data: torch.Tensor, batch_size: int, context: int, device: torch.d
 
 class KVCache:
     """Per layer, the keys and values seen so far: ``k[layer]``, ``v[layer]`` of shape
-    (B, H, t, head_dim), or None before the first token. ``length`` = t (0 when empty)."""
+    (B, H, t, head_dim), or None before the first token. ``length`` = t (0 when empty), read by
+    the model BEFORE a forward pass; during one, the early layers are already updated, so an
+    attention layer asks for its own ``layer_length(layer)``."""
 
     def __init__(self, n_layers: int):
         self.k: list[torch.Tensor | None] = [None] * n_layers
         self.v: list[torch.Tensor | None] = [None] * n_layers
 
+    def layer_length(self, layer: int) -> int:
+        """Positions cached for ``layer`` (0 before its first update)."""
+        return 0 if self.k[layer] is None else self.k[layer].shape[2]
+
     @property
     def length(self) -> int:
-        return 0 if self.k[0] is None else self.k[0].shape[2]
+        """Positions cached for the last layer: the tokens the model has fully processed."""
+        return self.layer_length(len(self.k) - 1)
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Append the new keys and values (B, H, t_new, head_dim) along the time axis and return
@@ -83,7 +90,8 @@ class CausalSelfAttention(nn.Module):
 
     forward(x (B, T, d), cache=None, layer=0) -> (B, T, d). Without a cache: causal attention
     over the T positions. With a cache holding t0 earlier positions: q, k, v of the T new tokens,
-    keys and values = cache.update(layer, k, v) (length t0 + T), and query i (absolute position
+    keys and values = cache.update(layer, k, v) (t0 = cache.layer_length(layer) before the update;
+    t0 + T after), and query i (absolute position
     t0 + i) may attend to keys 0 .. t0 + i. Note F.sdpa's ``is_causal`` aligns the mask to the
     top-left corner, right only when t0 = 0.
     """
@@ -98,7 +106,8 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
         # TODO: q, k, v -> (B, H, T, hd). No cache: F.sdpa(..., is_causal=True). With a cache: t0 =
-        # TODO: cache.length BEFORE the update; a (T, t0 + T) bool mask, True where key j <= t0 + i.
+        # TODO: cache.layer_length(layer) BEFORE the update; a (T, t0 + T) bool mask, True where key
+        # TODO: j <= t0 + i.
         raise NotImplementedError("Exercise 4.5: implement CausalSelfAttention.forward")
 
 
