@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_decoding.py by `make stubs` [fingerprint 4db2de720ca5]
+# Exercise stub generated from solution/exercise3_decoding.py by `make stubs` [fingerprint f0c7e114ce13]
 """Exercise 3: decoding — greedy, beam search, and the samplers (temperature, top-k, top-p).
 
 Every decoder here talks to the model through one function,
@@ -50,6 +50,7 @@ def greedy_decode(next_log_probs: LogProbFn, prefix: torch.Tensor, max_new_token
 
 def length_penalty(n: int, alpha: float) -> float:
     """GNMT's lp(n) = ((5 + n) / 6) ** alpha; 1 for alpha = 0 and for n = 1."""
+    # TODO: the formula of the docstring, in floating point.
     raise NotImplementedError("Exercise 3.2: implement length_penalty")
 
 
@@ -72,6 +73,7 @@ def beam_search(next_log_probs: LogProbFn, bos_id: int, eos_id: int, beam_size: 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """logits / temperature; ValueError for temperature <= 0 (T -> 0 is greedy: call argmax)."""
+    # TODO: check the argument, then divide (a high temperature flattens, a low one sharpens).
     raise NotImplementedError("Exercise 3.4: implement apply_temperature")
 
 
@@ -97,6 +99,7 @@ def sampling_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k:
                           top_p: float | None = None) -> torch.Tensor:
     """The distribution (..., V) that ``sample`` draws from: temperature, then top-k, then top-p
     on the tempered logits, then softmax."""
+    # TODO: the three filters of this file in the docstring's order, each skipped when its argument is None.
     raise NotImplementedError("Exercise 3.7: implement sampling_distribution")
 
 
@@ -104,4 +107,5 @@ def sample(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = N
            top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
     """One token per row of logits (N, V) -> (N,): torch.multinomial(sampling_distribution(...),
     1, generator=generator). Seeded generator -> reproducible draws."""
+    # TODO: multinomial wants float probabilities; squeeze the sample dimension.
     raise NotImplementedError("Exercise 3.8: implement sample")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_gpt.py by `make stubs` [fingerprint 517a93ce4b1c]
+# Exercise stub generated from solution/exercise4_gpt.py by `make stubs` [fingerprint f5593cee094b]
 """Exercise 4: a decoder-only language model (GPT) on real text, with a KV cache.
 
 Data: Python's own documentation (``shared.datasets.text_corpus``, lab 2.2), tokenised by a
@@ -47,6 +47,7 @@ def train_tokenizer(texts: list[str], vocab_size: int, special_tokens: tuple[str
 
 def encode_documents(tokenizer, texts: list[str], separator: str = END_OF_TEXT) -> torch.Tensor:
     """1-D long tensor: the ids of every text, each FOLLOWED by the separator's id."""
+    # TODO: tokenizer.token_to_id(separator); encode_batch is faster than one encode per text.
     raise NotImplementedError("Exercise 4.2: implement encode_documents")
 
 

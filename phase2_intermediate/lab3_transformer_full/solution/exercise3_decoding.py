@@ -62,6 +62,7 @@ def greedy_decode(next_log_probs: LogProbFn, prefix: torch.Tensor, max_new_token
 def length_penalty(n: int, alpha: float) -> float:
     """GNMT's lp(n) = ((5 + n) / 6) ** alpha; 1 for alpha = 0 and for n = 1."""
     # BEGIN SOLUTION
+    # TODO: the formula of the docstring, in floating point.
     return ((5.0 + n) / 6.0) ** alpha
     # END SOLUTION
 
@@ -110,6 +111,7 @@ def beam_search(next_log_probs: LogProbFn, bos_id: int, eos_id: int, beam_size: 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """logits / temperature; ValueError for temperature <= 0 (T -> 0 is greedy: call argmax)."""
     # BEGIN SOLUTION
+    # TODO: check the argument, then divide (a high temperature flattens, a low one sharpens).
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature} (use greedy decoding for T = 0)")
     return logits / temperature
@@ -155,6 +157,7 @@ def sampling_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k:
     """The distribution (..., V) that ``sample`` draws from: temperature, then top-k, then top-p
     on the tempered logits, then softmax."""
     # BEGIN SOLUTION
+    # TODO: the three filters of this file in the docstring's order, each skipped when its argument is None.
     z = apply_temperature(logits, temperature)
     if top_k is not None:
         z = top_k_filter(z, top_k)
@@ -169,6 +172,7 @@ def sample(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = N
     """One token per row of logits (N, V) -> (N,): torch.multinomial(sampling_distribution(...),
     1, generator=generator). Seeded generator -> reproducible draws."""
     # BEGIN SOLUTION
+    # TODO: multinomial wants float probabilities; squeeze the sample dimension.
     probs = sampling_distribution(logits, temperature, top_k, top_p)
     return torch.multinomial(probs.float(), 1, generator=generator).squeeze(-1)
     # END SOLUTION
