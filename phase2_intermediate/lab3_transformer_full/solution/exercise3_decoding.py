@@ -143,6 +143,8 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     # TODO: The cut-off probability is the smallest kept one; keep every token with probs >= it.
     if not 0.0 < p <= 1.0:
         raise ValueError(f"top-p needs 0 < p <= 1, got {p}")
+    if p == 1.0:  # the mass before a tiny last token can round to 1.0: keep every token outright
+        return logits.clone()
     probs = torch.softmax(logits.double(), dim=-1)
     sorted_p, _ = probs.sort(dim=-1, descending=True)
     before = sorted_p.cumsum(dim=-1) - sorted_p
