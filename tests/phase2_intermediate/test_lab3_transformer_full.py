@@ -1624,9 +1624,9 @@ class TestTopP:
             missing = sorted(set(want) - set(got))
             detail = why
             if extra and not missing and p < 1:
-                detail = "top-p keeps the first token past p: " + why
+                detail = "your top-p keeps the first token past p: " + why
             elif missing and not extra:
-                detail = "top-p excludes the token that crosses p (or a tie of it): " + why
+                detail = "your top-p excludes the token that crosses p (or a tie of it): " + why
             raise AssertionError(f"top_p_filter(logits with probabilities {probs}, p={p}) kept the tokens {got}; "
                                  f"expected {want}. {detail}")
 
@@ -2344,7 +2344,7 @@ _E5_LUONG_WRONG = {
     "the score s_j^T h_t without W_a (Luong's 'dot', not the 'general' score h_t^T W_a s_j)": dict(score="dot"),
     "W_a applied to the query: (W_a h_t)^T s_j = h_t^T W_a^T s_j, not h_t^T W_a s_j": dict(score="transposed"),
     "the softmax taken over the batch axis (dim 0) instead of the source positions": dict(softmax_dim=0),
-    "padding not masked: padded source positions get weight": dict(mask="none"),
+    "padding not masked: padded source positions get nonzero weight": dict(mask="none"),
     "padding zeroed after the softmax: the remaining weights no longer sum to 1": dict(mask="after"),
 }
 

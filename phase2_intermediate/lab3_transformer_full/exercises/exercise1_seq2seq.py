@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_seq2seq.py by `make stubs` [fingerprint c405f8dc20eb]
+# Exercise stub generated from solution/exercise1_seq2seq.py by `make stubs` [fingerprint 02b938c4e0ea]
 """Exercise 1: the decoder layer and the full encoder-decoder, parameter for parameter nn.Transformer.
 
 Your ``Transformer`` has the submodules and parameter names of
@@ -22,7 +22,7 @@ allowed; a float mask is added to the scores. In the decoder:
 matrix shared by the source, the target and the pre-softmax projection (logits = h E^T), the
 embeddings multiplied by sqrt(d_model), sinusoidal positions added.
 
-Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=1
+Run the checks with:  make test-lab LAB=2.3 EX=1
 """
 from __future__ import annotations
 

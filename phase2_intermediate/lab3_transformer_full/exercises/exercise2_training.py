@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_training.py by `make stubs` [fingerprint 167d150fd209]
+# Exercise stub generated from solution/exercise2_training.py by `make stubs` [fingerprint c007c150b2ab]
 """Exercise 2: train a sequence-to-sequence model that really works.
 
 The pieces of Vaswani et al. (2017, section 5) and of every seq2seq training loop since:
@@ -21,7 +21,7 @@ symbols 3 .. 3 + n_symbols - 1. The source is [x_1 .. x_n, EOS] (the end marker 
 where the sequence ends, so output t can find x_(n+1-t) relative to it), the target
 [BOS, x_n .. x_1, EOS]. Held-out pairs never occur in the training set.
 
-Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=2
+Run the checks with:  make test-lab LAB=2.3 EX=2
 """
 from __future__ import annotations
 

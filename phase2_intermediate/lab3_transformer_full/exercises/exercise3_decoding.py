@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_decoding.py by `make stubs` [fingerprint f0c7e114ce13]
+# Exercise stub generated from solution/exercise3_decoding.py by `make stubs` [fingerprint da3991159b6c]
 """Exercise 3: decoding — greedy, beam search, and the samplers (temperature, top-k, top-p).
 
 Every decoder here talks to the model through one function,
@@ -28,7 +28,7 @@ The samplers turn logits (..., V) into the distribution they draw from:
                           kept one; renormalise (Holtzman et al. 2020)
 Temperature is applied first, then top-k, then top-p, as Hugging Face's generate does.
 
-Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=3
+Run the checks with:  make test-lab LAB=2.3 EX=3
 """
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ LogProbFn = Callable[[torch.Tensor], torch.Tensor]
 def greedy_decode(next_log_probs: LogProbFn, prefix: torch.Tensor, max_new_tokens: int,
                   eos_id: int | None = None) -> torch.Tensor:
     """prefix (N, t0) -> (N, t0 + n): append argmax tokens one at a time, n <= max_new_tokens.
-    Rows that have emitted ``eos_id`` keep emitting it; the loop stops early once every row has.
+    Rows that emit ``eos_id`` during decoding keep emitting it (an EOS inside ``prefix`` does not
+    count); the loop stops early once every row has.
     Ties of the argmax go to the lowest token id (torch.argmax's rule)."""
     # TODO: loop: scores = next_log_probs(seq); tok = argmax; rows already done get eos_id instead.
     raise NotImplementedError("Exercise 3.1: implement greedy_decode")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_gpt.py by `make stubs` [fingerprint f5593cee094b]
+# Exercise stub generated from solution/exercise4_gpt.py by `make stubs` [fingerprint f5bc6412adcb]
 """Exercise 4: a decoder-only language model (GPT) on real text, with a KV cache.
 
 Data: Python's own documentation (``shared.datasets.text_corpus``, lab 2.2), tokenised by a
@@ -21,7 +21,7 @@ Cross-entropy is in nats per token; perplexity = exp(cross-entropy), the size of
 vocabulary with the same uncertainty. Baselines: a unigram and a bigram model with add-alpha
 counts from the training ids.
 
-Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=4
+Run the checks with:  make test-lab LAB=2.3 EX=4
 """
 from __future__ import annotations
 

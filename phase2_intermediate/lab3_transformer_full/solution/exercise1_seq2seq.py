@@ -21,7 +21,7 @@ allowed; a float mask is added to the scores. In the decoder:
 matrix shared by the source, the target and the pre-softmax projection (logits = h E^T), the
 embeddings multiplied by sqrt(d_model), sinusoidal positions added.
 
-Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=1
+Run the checks with:  make test-lab LAB=2.3 EX=1
 """
 from __future__ import annotations
 

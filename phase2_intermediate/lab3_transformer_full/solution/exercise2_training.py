@@ -20,7 +20,7 @@ symbols 3 .. 3 + n_symbols - 1. The source is [x_1 .. x_n, EOS] (the end marker 
 where the sequence ends, so output t can find x_(n+1-t) relative to it), the target
 [BOS, x_n .. x_1, EOS]. Held-out pairs never occur in the training set.
 
-Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=2
+Run the checks with:  make test-lab LAB=2.3 EX=2
 """
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ The samplers turn logits (..., V) into the distribution they draw from:
                           kept one; renormalise (Holtzman et al. 2020)
 Temperature is applied first, then top-k, then top-p, as Hugging Face's generate does.
 
-Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=3
+Run the checks with:  make test-lab LAB=2.3 EX=3
 """
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ LogProbFn = Callable[[torch.Tensor], torch.Tensor]
 def greedy_decode(next_log_probs: LogProbFn, prefix: torch.Tensor, max_new_tokens: int,
                   eos_id: int | None = None) -> torch.Tensor:
     """prefix (N, t0) -> (N, t0 + n): append argmax tokens one at a time, n <= max_new_tokens.
-    Rows that have emitted ``eos_id`` keep emitting it; the loop stops early once every row has.
+    Rows that emit ``eos_id`` during decoding keep emitting it (an EOS inside ``prefix`` does not
+    count); the loop stops early once every row has.
     Ties of the argmax go to the lowest token id (torch.argmax's rule)."""
     # BEGIN SOLUTION
     # TODO: loop: scores = next_log_probs(seq); tok = argmax; rows already done get eos_id instead.

@@ -20,7 +20,7 @@ Cross-entropy is in nats per token; perplexity = exp(cross-entropy), the size of
 vocabulary with the same uncertainty. Baselines: a unigram and a bigram model with add-alpha
 counts from the training ids.
 
-Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=4
+Run the checks with:  make test-lab LAB=2.3 EX=4
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ attention and input feeding:
     a_t = softmax_j(score),  ctx_t = sum_j a_tj s_j,  h~_t = tanh(W_c [ctx_t; h_t]),  logits = W_o h~_t
     the decoder's input at step t+1 is [E y_t ; h~_t]
 
-Run the checks with:  make test-lab LAB=phase2_intermediate/lab3_transformer_full EX=5
+Run the checks with:  make test-lab LAB=2.3 EX=5
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
 def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
@@ -163,7 +163,8 @@ class Seq2SeqLSTM(nn.Module):
     Linear(2H, H) applied to [ctx; h]; out Linear(H, V).
 
     The interface of exercise 1's model: encode(src) -> (memory, src_pad) with memory =
-    (enc_out, h_n, c_n); decode(tgt_in, memory, src_pad) -> logits (B, T, V), teacher-forced over
+    (enc_out (B, S, H), h_n (B, H), c_n (B, H)), h_n and c_n the encoder's final state with the
+    layer axis dropped (nn.LSTM returns them as (1, B, H)); decode(tgt_in, memory, src_pad) -> logits (B, T, V), teacher-forced over
     tgt_in; forward(src, tgt_in) = decode(tgt_in, *encode(src)). ``d_model`` = H (the training
     loop's warm-up schedule reads it).
     """
@@ -187,7 +188,7 @@ class Seq2SeqLSTM(nn.Module):
         lengths = (~src_pad).sum(1)
         packed = pack_padded_sequence(self.embed(src), lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, (h_n, c_n) = self.encoder(packed)
-        enc_out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
+        enc_out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
         return (enc_out, h_n[-1], c_n[-1]), src_pad
         # END SOLUTION
 
