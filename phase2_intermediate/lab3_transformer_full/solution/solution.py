@@ -365,7 +365,10 @@ def lstm_agreement() -> None:
 
 
 def main() -> None:
-    args = runner_parser("Lab 2.3 runner: encoder-decoder, training, decoding, a GPT and the LSTM").parse_args()
+    parser = runner_parser("Lab 2.3 runner: encoder-decoder, training, decoding, a GPT and the LSTM")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="training steps of each seq2seq model (default 150, 1000 with --full)")
+    args = parser.parse_args()
     seed_everything(0)
     start = time.perf_counter()
     print(f"Lab 2.3 the full transformer | {describe_machine()}")
@@ -386,7 +389,7 @@ def main() -> None:
     run_part(lstm_agreement)
 
     section("Exercises 2 and 5: transformer vs LSTM on reversal")
-    compared = run_part(task_comparison, args.seeds, 1000 if args.full else 150)
+    compared = run_part(task_comparison, args.seeds, args.steps or (1000 if args.full else 150))
     if compared:
         run_part(save_length_plot, compared[0])
 
