@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_imbalance.py by `make stubs` [fingerprint 1614a79eccf8]
+# Exercise stub generated from solution/exercise1_imbalance.py by `make stubs` [fingerprint 1072e3861eb7]
 """Exercise 1: losses for imbalanced classes — focal loss, class-balanced weights, soft targets.
 
 Cross-entropy treats every example alike, so on a task where 98 % of the examples are easy
@@ -91,6 +91,7 @@ def smoothed_targets(target: torch.Tensor, num_classes: int, smoothing: float,
                      dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The label-smoothed target distribution (N, C) of ``dtype``: (1 - eps) * onehot(target) + eps / C.
     Rows sum to 1; eps = 0 is the one-hot distribution."""
+    # TODO: F.one_hot in the requested dtype, scaled by 1 - eps, plus eps / C everywhere.
     raise NotImplementedError("Exercise 1.4: implement smoothed_targets")
 
 
@@ -107,4 +108,5 @@ def focal_modulation_table(p_true: list[float], gamma: float = 2.0) -> list[tupl
     """For each probability p_t of the true class: (p_t, cross-entropy -log p_t, focal loss
     -(1 - p_t) ** gamma log p_t with alpha = 1, ratio CE / FL = (1 - p_t) ** -gamma). Shows how
     much the focal loss discounts well-classified examples."""
+    # TODO: plain Python floats and math.log; one tuple per p_t.
     raise NotImplementedError("Exercise 1.6: implement focal_modulation_table")

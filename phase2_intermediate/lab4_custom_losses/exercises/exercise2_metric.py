@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_metric.py by `make stubs` [fingerprint a27a9c240d49]
+# Exercise stub generated from solution/exercise2_metric.py by `make stubs` [fingerprint a07323fff92f]
 """Exercise 2: metric learning — contrastive and triplet losses, and mining triplets in a batch.
 
 An embedding network f maps inputs to vectors whose DISTANCES carry the meaning: same-class
@@ -77,6 +77,7 @@ def triplet_margin_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: 
 def triplet_masks(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(positive (B, B), negative (B, B)) bool: positive[a, p] when labels match and a != p,
     negative[a, n] when labels differ."""
+    # TODO: compare labels[:, None] with labels[None, :]; remove the diagonal from the positives.
     raise NotImplementedError("Exercise 2.4: implement triplet_masks")
 
 

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_infonce.py by `make stubs` [fingerprint 83ba1d617738]
+# Exercise stub generated from solution/exercise3_infonce.py by `make stubs` [fingerprint 7c1631f6226b]
 """Exercise 3: the InfoNCE family — InfoNCE, SimCLR's NT-Xent, CLIP's symmetric loss, and the
 mutual-information bound behind them.
 
@@ -53,12 +53,14 @@ def clip_loss(image_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: floa
     """CLIP's symmetric contrastive loss: logits (N, N) = logit_scale * cos(image_i, text_j);
     the mean of the image->text and text->image cross-entropies with targets arange(N).
     ``logit_scale`` may be a learnable tensor (CLIP learns it as exp of a parameter)."""
+    # TODO: one (N, N) logit matrix; rows are images choosing texts, columns texts choosing images.
     raise NotImplementedError("Exercise 3.3: implement clip_loss")
 
 
 def infonce_lower_bound(scores: torch.Tensor) -> torch.Tensor:
     """The InfoNCE estimate of mutual information, log N - L, from a critic's scores (N, N) with
     scores[i, j] = f(x_i, y_j) and the positive pairs on the diagonal. In nats; never above log N."""
+    # TODO: the InfoNCE loss of the scores is a cross-entropy with targets arange(N).
     raise NotImplementedError("Exercise 3.4: implement infonce_lower_bound")
 
 

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_backward.py by `make stubs` [fingerprint 2f5f35f2481f]
+# Exercise stub generated from solution/exercise4_backward.py by `make stubs` [fingerprint 40f12aa714c5]
 """Exercise 4: a loss with its own backward, and two ranking losses.
 
 Autograd differentiates the binary focal loss of exercise 1 op by op and keeps, between forward
@@ -66,6 +66,7 @@ def margin_ranking_loss(x1: torch.Tensor, x2: torch.Tensor, y: torch.Tensor, mar
                         reduction: str = "mean") -> torch.Tensor:
     """Equals ``nn.MarginRankingLoss(margin, reduction=reduction)(x1, x2, y)``:
     max(0, -y * (x1 - x2) + margin), y in {1, -1}."""
+    # TODO: a hinge (torch.clamp(..., min=0)), then the reduction.
     raise NotImplementedError("Exercise 4.3: implement margin_ranking_loss")
 
 
@@ -85,5 +86,6 @@ def autograd_binary_focal_loss(logits: torch.Tensor, targets: torch.Tensor, alph
     t = targets.to(logits.dtype)
     ce = -(t * F.logsigmoid(logits) + (1 - t) * F.logsigmoid(-logits))
     wrong = t * torch.sigmoid(-logits) + (1 - t) * torch.sigmoid(logits)
-    loss = (alpha * t + (1 - alpha) * (1 - t)) * ce * wrong**gamma
+    weight = alpha * t + (1 - alpha) * (1 - t) if alpha >= 0 else torch.ones_like(t)  # alpha < 0: no weighting
+    loss = weight * ce * wrong**gamma
     return _reduce(loss, reduction)

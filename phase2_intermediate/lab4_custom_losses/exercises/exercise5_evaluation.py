@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_evaluation.py by `make stubs` [fingerprint a50d146129cc]
+# Exercise stub generated from solution/exercise5_evaluation.py by `make stubs` [fingerprint 928fd2398db6]
 """Exercise 5: what the losses buy, measured — minority recall, PR-AUC, calibration, retrieval.
 
 A loss is judged by what it does to the numbers a user of the model cares about:
@@ -34,6 +34,7 @@ import torch.nn.functional as F
 def minority_recall(probs: torch.Tensor, labels: torch.Tensor, threshold: float = 0.5) -> float:
     """Recall of class 1: among examples with label 1, the fraction with probs >= threshold.
     nan when there is no positive example."""
+    # TODO: select the positives, compare their probabilities with the threshold (>=).
     raise NotImplementedError("Exercise 5.1: implement minority_recall")
 
 
@@ -58,6 +59,7 @@ def reliability_bins(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
 
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> float:
     """ECE = sum_m (|B_m| / N) |acc(B_m) - conf(B_m)| over ``reliability_bins``."""
+    # TODO: weigh each bin by its count / N (an empty bin weighs 0), not by 1 / M.
     raise NotImplementedError("Exercise 5.4: implement expected_calibration_error")
 
 
@@ -81,4 +83,5 @@ def pca_2d(x: torch.Tensor) -> torch.Tensor:
     """Projection (N, 2) of x (N, D) on its two principal directions (the top right-singular
     vectors of the centred data), the first column of largest variance. Signs are arbitrary
     (as in sklearn.decomposition.PCA up to sign)."""
+    # TODO: centre the columns first; torch.linalg.svd(..., full_matrices=False) gives Vh.
     raise NotImplementedError("Exercise 5.7: implement pca_2d")

@@ -120,6 +120,7 @@ def smoothed_targets(target: torch.Tensor, num_classes: int, smoothing: float,
     """The label-smoothed target distribution (N, C) of ``dtype``: (1 - eps) * onehot(target) + eps / C.
     Rows sum to 1; eps = 0 is the one-hot distribution."""
     # BEGIN SOLUTION
+    # TODO: F.one_hot in the requested dtype, scaled by 1 - eps, plus eps / C everywhere.
     q = F.one_hot(target, num_classes).to(dtype)
     return (1.0 - smoothing) * q + smoothing / num_classes
     # END SOLUTION
@@ -142,6 +143,7 @@ def focal_modulation_table(p_true: list[float], gamma: float = 2.0) -> list[tupl
     -(1 - p_t) ** gamma log p_t with alpha = 1, ratio CE / FL = (1 - p_t) ** -gamma). Shows how
     much the focal loss discounts well-classified examples."""
     # BEGIN SOLUTION
+    # TODO: plain Python floats and math.log; one tuple per p_t.
     rows = []
     for p in p_true:
         ce = -math.log(p)

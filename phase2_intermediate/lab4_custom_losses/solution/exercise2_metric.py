@@ -97,6 +97,7 @@ def triplet_masks(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(positive (B, B), negative (B, B)) bool: positive[a, p] when labels match and a != p,
     negative[a, n] when labels differ."""
     # BEGIN SOLUTION
+    # TODO: compare labels[:, None] with labels[None, :]; remove the diagonal from the positives.
     same = labels[:, None] == labels[None, :]
     eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
     return same & ~eye, ~same

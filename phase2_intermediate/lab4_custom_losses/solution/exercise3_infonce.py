@@ -65,6 +65,7 @@ def clip_loss(image_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: floa
     the mean of the image->text and text->image cross-entropies with targets arange(N).
     ``logit_scale`` may be a learnable tensor (CLIP learns it as exp of a parameter)."""
     # BEGIN SOLUTION
+    # TODO: one (N, N) logit matrix; rows are images choosing texts, columns texts choosing images.
     img = F.normalize(image_emb, dim=1)
     txt = F.normalize(text_emb, dim=1)
     logits = logit_scale * img @ txt.T
@@ -77,6 +78,7 @@ def infonce_lower_bound(scores: torch.Tensor) -> torch.Tensor:
     """The InfoNCE estimate of mutual information, log N - L, from a critic's scores (N, N) with
     scores[i, j] = f(x_i, y_j) and the positive pairs on the diagonal. In nats; never above log N."""
     # BEGIN SOLUTION
+    # TODO: the InfoNCE loss of the scores is a cross-entropy with targets arange(N).
     n = scores.shape[0]
     return math.log(n) - F.cross_entropy(scores, torch.arange(n, device=scores.device))
     # END SOLUTION

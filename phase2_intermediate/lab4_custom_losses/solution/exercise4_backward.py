@@ -92,6 +92,7 @@ def margin_ranking_loss(x1: torch.Tensor, x2: torch.Tensor, y: torch.Tensor, mar
     """Equals ``nn.MarginRankingLoss(margin, reduction=reduction)(x1, x2, y)``:
     max(0, -y * (x1 - x2) + margin), y in {1, -1}."""
     # BEGIN SOLUTION
+    # TODO: a hinge (torch.clamp(..., min=0)), then the reduction.
     return _reduce(torch.clamp(-y * (x1 - x2) + margin, min=0.0), reduction)
     # END SOLUTION
 
@@ -122,5 +123,6 @@ def autograd_binary_focal_loss(logits: torch.Tensor, targets: torch.Tensor, alph
     t = targets.to(logits.dtype)
     ce = -(t * F.logsigmoid(logits) + (1 - t) * F.logsigmoid(-logits))
     wrong = t * torch.sigmoid(-logits) + (1 - t) * torch.sigmoid(logits)
-    loss = (alpha * t + (1 - alpha) * (1 - t)) * ce * wrong**gamma
+    weight = alpha * t + (1 - alpha) * (1 - t) if alpha >= 0 else torch.ones_like(t)  # alpha < 0: no weighting
+    loss = weight * ce * wrong**gamma
     return _reduce(loss, reduction)

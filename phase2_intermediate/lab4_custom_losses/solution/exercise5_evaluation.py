@@ -34,6 +34,7 @@ def minority_recall(probs: torch.Tensor, labels: torch.Tensor, threshold: float 
     """Recall of class 1: among examples with label 1, the fraction with probs >= threshold.
     nan when there is no positive example."""
     # BEGIN SOLUTION
+    # TODO: select the positives, compare their probabilities with the threshold (>=).
     pos = labels == 1
     if not pos.any():
         return math.nan
@@ -89,6 +90,7 @@ def reliability_bins(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> float:
     """ECE = sum_m (|B_m| / N) |acc(B_m) - conf(B_m)| over ``reliability_bins``."""
     # BEGIN SOLUTION
+    # TODO: weigh each bin by its count / N (an empty bin weighs 0), not by 1 / M.
     conf, acc, count = reliability_bins(probs, labels, n_bins)
     weight = count.to(conf.dtype) / count.sum()
     return float((weight * (acc - conf).abs()).sum())
@@ -134,6 +136,7 @@ def pca_2d(x: torch.Tensor) -> torch.Tensor:
     vectors of the centred data), the first column of largest variance. Signs are arbitrary
     (as in sklearn.decomposition.PCA up to sign)."""
     # BEGIN SOLUTION
+    # TODO: centre the columns first; torch.linalg.svd(..., full_matrices=False) gives Vh.
     c = x - x.mean(dim=0)
     _, _, vh = torch.linalg.svd(c, full_matrices=False)
     return c @ vh[:2].T
