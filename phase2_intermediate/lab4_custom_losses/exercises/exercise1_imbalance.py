@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise1_imbalance.py by `make stubs` [fingerprint 1072e3861eb7]
+# Exercise stub generated from solution/exercise1_imbalance.py by `make stubs` [fingerprint dffbc42be360]
 """Exercise 1: losses for imbalanced classes — focal loss, class-balanced weights, soft targets.
 
 Cross-entropy treats every example alike, so on a task where 98 % of the examples are easy
@@ -20,8 +20,9 @@ And the soft-target cross-entropy behind label smoothing (Szegedy et al. 2016, s
 H(q, p) = -sum_c q_c log p_c with q = (1 - eps) * onehot(y) + eps / C.
 
 Every loss here is computed from logits with log-sigmoid or log-softmax (a log-sum-exp), never
-as ``sigmoid(x).log()`` or ``softmax(x).log()``: at a logit of -100 the sigmoid is 4e-44 in
-float32, barely representable, and 1 - sigmoid(100) is exactly 0, whose log is -inf.
+as ``sigmoid(x).log()`` or ``softmax(x).log()``: at a logit of -100 the true sigmoid, 3.8e-44, is
+a float32 subnormal with a few bits of precision (torch.sigmoid on a CPU may return exactly 0), and
+1 - sigmoid(100) is exactly 0, whose log is -inf.
 
 Run the checks with:  make test-lab LAB=2.4 EX=1
 """
@@ -50,7 +51,10 @@ def binary_focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float 
         1 - p_t = t * (1 - p) + (1 - t) * p                     (probability of the WRONG answer)
         loss    = alpha_t * (1 - p_t) ** gamma * ce,  alpha_t = alpha * t + (1 - alpha) * (1 - t)
     and no alpha_t factor when alpha < 0. log p = logsigmoid(x), log(1 - p) = logsigmoid(-x),
-    1 - p = sigmoid(-x): finite for logits of +-100 and beyond, with finite gradients.
+    1 - p = sigmoid(-x): finite for logits of +-100 and beyond, with finite gradients for
+    gamma = 0 and gamma >= 1. (For 0 < gamma < 1 the derivative of (1 - p_t) ** gamma is infinite
+    where 1 - p_t rounds to 0, and autograd returns nan there, as it does for torchvision's
+    version; exercise 4's closed-form backward has no such term.)
     """
     # TODO: ce from F.logsigmoid(logits) and F.logsigmoid(-logits), NOT from torch.sigmoid(...).log().
     # TODO: the modulating factor uses the probability of the wrong answer: 1 - p_t.
@@ -66,7 +70,8 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0, w
     optional per-class weight (C,) (alpha_t of the paper). Reductions follow ``F.cross_entropy``
     with ``weight``: 'sum' adds the per-example losses, 'mean' divides that sum by sum_i w_(y_i)
     (by N without weights), so gamma = 0 gives exactly ``F.cross_entropy(logits, target,
-    weight=weight, reduction=reduction)`` for every reduction.
+    weight=weight, reduction=reduction)`` for every reduction. Finite for logits of +-100, with
+    finite gradients for gamma = 0 and gamma >= 1 (see binary_focal_loss for 0 < gamma < 1).
     """
     # TODO: logp_y = log_softmax(...).gather(...); p_y = exp(logp_y) (exp of a log-prob is safe).
     # TODO: 'mean' with weights divides by the summed weights of the targets, as F.cross_entropy does.
