@@ -512,7 +512,7 @@ def save_embedding_plot(embs, labels) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(embs), figsize=(4 * len(embs), 3.8))
+    fig, axes = plt.subplots(1, len(embs), figsize=(4 * len(embs), 4.2), layout="constrained")
     for ax, (kind, e) in zip(axes, embs.items()):
         xy = pca_2d(e.double())
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", s=6)
