@@ -458,7 +458,9 @@ class TestPairwiseDistances:
         g = torch.Generator().manual_seed(6)
         for b, dim in ((7, 5), (1, 3), (4, 1), (12, 33)):
             emb = 3 * torch.randn(b, dim, generator=g, dtype=torch.float64)
-            got = lab.exercise(2).pairwise_distances(emb)
+            with forbid("torch.cdist", why="exercise 2 asks for the distances from the Gram matrix, "
+                                           "||u||^2 + ||v||^2 - 2 u.v; torch.cdist is the oracle the tests compare with"):
+                got = lab.exercise(2).pairwise_distances(emb)
             close(got, torch.cdist(emb, emb), f"pairwise_distances(emb ({b}, {dim})) differs from torch.cdist(emb, emb)",
                   rtol=1e-10, atol=1e-10)
 
@@ -517,7 +519,8 @@ class TestContrastiveLoss:
             want = {"none": per, "mean": per.mean(), "sum": per.sum()}[reduction]
             call = f"contrastive_loss(x1 (12, 3), x2, similar, margin={margin}, reduction={reduction!r})"
             close(got, want, f"{call} differs from d^2/2 (similar pairs), max(0, margin - d)^2 / 2 (dissimilar "
-                             "pairs), d = ||x1 - x2 + eps||", **F64)
+                             "pairs), d = ||x1 - x2 + eps||: the hinge is on the distance d, squared after it, "
+                             "not max(0, margin - d^2)", **F64)
             g_got = torch.autograd.grad(got.sum(), (x1, x2))
             g_want = torch.autograd.grad(want.sum(), (x1, x2))
             close(g_got, g_want, f"the gradient of {call} differs from the formula's", **F64)

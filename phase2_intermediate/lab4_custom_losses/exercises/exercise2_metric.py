@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_metric.py by `make stubs` [fingerprint a07323fff92f]
+# Exercise stub generated from solution/exercise2_metric.py by `make stubs` [fingerprint 05bc25527550]
 """Exercise 2: metric learning — contrastive and triplet losses, and mining triplets in a batch.
 
 An embedding network f maps inputs to vectors whose DISTANCES carry the meaning: same-class
@@ -69,7 +69,8 @@ def triplet_margin_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: 
                         p: float = 2.0, eps: float = 1e-6, swap: bool = False, reduction: str = "mean") -> torch.Tensor:
     """Equals ``nn.TripletMarginLoss(margin, p, eps, swap, reduction)(anchor, positive, negative)``
     for (N, D) or (D,) inputs: d(x, y) = ||x - y + eps||_p, loss = max(0, d(a, p) - d(a, n) + margin),
-    with ``swap`` the negative distance min(d(a, n), d(p, n))."""
+    with ``swap`` the negative distance min(d(a, n), d(p, n)). Write the distance yourself:
+    F.pairwise_distance and F.triplet_margin_loss are what the tests compare with, off limits here."""
     # TODO: write d(x, y) yourself: (x - y + eps).abs().pow(p).sum(-1).pow(1 / p).
     raise NotImplementedError("Exercise 2.3: implement triplet_margin_loss")
 
@@ -94,7 +95,8 @@ def batch_all_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: floa
 def batch_hard_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
                             normalize: bool = True) -> torch.Tensor:
     """Per anchor: hardest positive max_p d(a, p), hardest negative min_n d(a, n); the mean over
-    anchors having both of max(0, hardest_pos - hardest_neg + margin)."""
+    anchors having both of max(0, hardest_pos - hardest_neg + margin); nan (a mean over nothing)
+    when no anchor has both."""
     # TODO: mask with -inf / +inf before max / min so other pairs cannot be chosen.
     raise NotImplementedError("Exercise 2.6: implement batch_hard_triplet_loss")
 
@@ -110,5 +112,6 @@ def semi_hard_triplets(emb: torch.Tensor, labels: torch.Tensor, normalize: bool 
 
 def semi_hard_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
                            normalize: bool = True) -> torch.Tensor:
-    """Mean over the rows of ``semi_hard_triplets`` of max(0, d(a, p) - d(a, n) + margin)."""
+    """Mean over the rows of ``semi_hard_triplets`` of max(0, d(a, p) - d(a, n) + margin); nan (a
+    mean over nothing) when there is no row."""
     raise NotImplementedError("Exercise 2.8: implement semi_hard_triplet_loss")

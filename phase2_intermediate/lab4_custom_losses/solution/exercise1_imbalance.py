@@ -102,7 +102,8 @@ def class_balanced_weights(counts: torch.Tensor | list[int], beta: float) -> tor
     so the weights sum to C. 0 <= beta < 1 (ValueError otherwise); every count must be >= 1
     (ValueError: a class with no samples has no effective number). beta ** n underflows for large
     n and 1 - beta ** n loses digits for beta near 1: compute it as -expm1(n * log1p(beta - 1)),
-    log1p(beta - 1) being log(beta) computed from the exact difference beta - 1.
+    log1p(beta - 1) being log(beta) computed from the exact difference beta - 1. beta = 0 needs
+    its own case (math.log1p(-1) raises; every E_n is 1 there, so the weights are all 1).
     """
     # BEGIN SOLUTION
     # TODO: check beta and the counts; 1 - beta**n = -expm1(n * log1p(beta - 1)); normalise to sum C.
@@ -146,7 +147,8 @@ def soft_cross_entropy(logits: torch.Tensor, probs: torch.Tensor, reduction: str
 def focal_modulation_table(p_true: list[float], gamma: float = 2.0) -> list[tuple[float, float, float, float]]:
     """For each probability p_t of the true class: (p_t, cross-entropy -log p_t, focal loss
     -(1 - p_t) ** gamma log p_t with alpha = 1, ratio CE / FL = (1 - p_t) ** -gamma). Shows how
-    much the focal loss discounts well-classified examples."""
+    much the focal loss discounts well-classified examples. 0 < p_t <= 1; at p_t = 1 both losses
+    are 0 and the ratio is reported as math.inf."""
     # BEGIN SOLUTION
     # TODO: plain Python floats and math.log; one tuple per p_t.
     rows = []

@@ -79,7 +79,8 @@ def triplet_margin_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: 
                         p: float = 2.0, eps: float = 1e-6, swap: bool = False, reduction: str = "mean") -> torch.Tensor:
     """Equals ``nn.TripletMarginLoss(margin, p, eps, swap, reduction)(anchor, positive, negative)``
     for (N, D) or (D,) inputs: d(x, y) = ||x - y + eps||_p, loss = max(0, d(a, p) - d(a, n) + margin),
-    with ``swap`` the negative distance min(d(a, n), d(p, n))."""
+    with ``swap`` the negative distance min(d(a, n), d(p, n)). Write the distance yourself:
+    F.pairwise_distance and F.triplet_margin_loss are what the tests compare with, off limits here."""
     # BEGIN SOLUTION
     # TODO: write d(x, y) yourself: (x - y + eps).abs().pow(p).sum(-1).pow(1 / p).
     def dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -125,7 +126,8 @@ def batch_all_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: floa
 def batch_hard_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
                             normalize: bool = True) -> torch.Tensor:
     """Per anchor: hardest positive max_p d(a, p), hardest negative min_n d(a, n); the mean over
-    anchors having both of max(0, hardest_pos - hardest_neg + margin)."""
+    anchors having both of max(0, hardest_pos - hardest_neg + margin); nan (a mean over nothing)
+    when no anchor has both."""
     # BEGIN SOLUTION
     # TODO: mask with -inf / +inf before max / min so other pairs cannot be chosen.
     x = F.normalize(emb, dim=1) if normalize else emb
@@ -161,7 +163,8 @@ def semi_hard_triplets(emb: torch.Tensor, labels: torch.Tensor, normalize: bool 
 
 def semi_hard_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
                            normalize: bool = True) -> torch.Tensor:
-    """Mean over the rows of ``semi_hard_triplets`` of max(0, d(a, p) - d(a, n) + margin)."""
+    """Mean over the rows of ``semi_hard_triplets`` of max(0, d(a, p) - d(a, n) + margin); nan (a
+    mean over nothing) when there is no row."""
     # BEGIN SOLUTION
     x = F.normalize(emb, dim=1) if normalize else emb
     d = pairwise_distances(x)
