@@ -654,6 +654,21 @@ class TestBatchAllTripletLoss:
             "loss.backward() works in a training loop")
         loss.backward()
 
+    def test_batch_hard_and_semi_hard_give_zero_with_a_gradient_path_on_a_batch_without_triplets(self):
+        ex = lab.exercise(2)
+        emb = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+        for labels, what in ((torch.zeros(5, dtype=torch.long), "one class only: no negative"),
+                             (torch.arange(5), "five classes of one: no positive")):
+            for name in ("batch_hard_triplet_loss", "semi_hard_triplet_loss"):
+                loss = getattr(ex, name)(emb, labels, margin=0.2)
+                assert isinstance(loss, torch.Tensor) and loss.shape == () and float(loss.detach()) == 0.0, (
+                    f"{name}(emb (5, 3), labels {labels.tolist()}) ({what}) returned {loss!r}; expected a 0 "
+                    "scalar: a mean over no anchor is nan, which would poison a training step")
+                assert loss.requires_grad, (
+                    f"{name} on a batch without triplets must still return a tensor connected to emb, so that "
+                    "loss.backward() works in a training loop")
+                loss.backward()
+
 
 @pytest.mark.exercise(2)
 class TestBatchHardTripletLoss:
@@ -1192,7 +1207,7 @@ class TestBackwardAndRanking:
         )
         del out
         kept = {}
-        for name, fn in (("yours", ex.binary_focal_loss_fused), ("autograd", ref.autograd_binary_focal_loss)):
+        for name, fn in (("yours", ex.binary_focal_loss_fused), ("autograd", lab.reference(1).binary_focal_loss)):
             for reduction in ("mean", "none"):
                 with track_tensor_memory() as mem:
                     out = fn(x, t, 0.25, 2.0, reduction)

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_metric.py by `make stubs` [fingerprint 05bc25527550]
+# Exercise stub generated from solution/exercise2_metric.py by `make stubs` [fingerprint cee1a26646d8]
 """Exercise 2: metric learning — contrastive and triplet losses, and mining triplets in a batch.
 
 An embedding network f maps inputs to vectors whose DISTANCES carry the meaning: same-class
@@ -95,8 +95,8 @@ def batch_all_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: floa
 def batch_hard_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
                             normalize: bool = True) -> torch.Tensor:
     """Per anchor: hardest positive max_p d(a, p), hardest negative min_n d(a, n); the mean over
-    anchors having both of max(0, hardest_pos - hardest_neg + margin); nan (a mean over nothing)
-    when no anchor has both."""
+    anchors having both of max(0, hardest_pos - hardest_neg + margin); 0 (a tensor connected to
+    emb, as in batch_all_triplet_loss) when no anchor has both."""
     # TODO: mask with -inf / +inf before max / min so other pairs cannot be chosen.
     raise NotImplementedError("Exercise 2.6: implement batch_hard_triplet_loss")
 
@@ -112,6 +112,6 @@ def semi_hard_triplets(emb: torch.Tensor, labels: torch.Tensor, normalize: bool 
 
 def semi_hard_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
                            normalize: bool = True) -> torch.Tensor:
-    """Mean over the rows of ``semi_hard_triplets`` of max(0, d(a, p) - d(a, n) + margin); nan (a
-    mean over nothing) when there is no row."""
+    """Mean over the rows of ``semi_hard_triplets`` of max(0, d(a, p) - d(a, n) + margin); 0 (a
+    tensor connected to emb) when there is no row."""
     raise NotImplementedError("Exercise 2.8: implement semi_hard_triplet_loss")

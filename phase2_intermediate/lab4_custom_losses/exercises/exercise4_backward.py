@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_backward.py by `make stubs` [fingerprint 40f12aa714c5]
+# Exercise stub generated from solution/exercise4_backward.py by `make stubs` [fingerprint 9309b9c830c8]
 """Exercise 4: a loss with its own backward, and two ranking losses.
 
 Autograd differentiates the binary focal loss of exercise 1 op by op and keeps, between forward
@@ -77,15 +77,3 @@ def listnet_loss(scores: torch.Tensor, relevance: torch.Tensor, mask: torch.Tens
     least one real item."""
     # TODO: padded items to -inf in both before the softmaxes; 0 * (-inf) is nan: zero those terms.
     raise NotImplementedError("Exercise 4.4: implement listnet_loss")
-
-
-def autograd_binary_focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0,
-                               reduction: str = "none") -> torch.Tensor:
-    """The same loss written as plain tensor ops, for autograd to differentiate (what exercise 1's
-    binary_focal_loss computes), to compare time and memory with the Function."""
-    t = targets.to(logits.dtype)
-    ce = -(t * F.logsigmoid(logits) + (1 - t) * F.logsigmoid(-logits))
-    wrong = t * torch.sigmoid(-logits) + (1 - t) * torch.sigmoid(logits)
-    weight = alpha * t + (1 - alpha) * (1 - t) if alpha >= 0 else torch.ones_like(t)  # alpha < 0: no weighting
-    loss = weight * ce * wrong**gamma
-    return _reduce(loss, reduction)

@@ -126,8 +126,8 @@ def batch_all_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: floa
 def batch_hard_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
                             normalize: bool = True) -> torch.Tensor:
     """Per anchor: hardest positive max_p d(a, p), hardest negative min_n d(a, n); the mean over
-    anchors having both of max(0, hardest_pos - hardest_neg + margin); nan (a mean over nothing)
-    when no anchor has both."""
+    anchors having both of max(0, hardest_pos - hardest_neg + margin); 0 (a tensor connected to
+    emb, as in batch_all_triplet_loss) when no anchor has both."""
     # BEGIN SOLUTION
     # TODO: mask with -inf / +inf before max / min so other pairs cannot be chosen.
     x = F.normalize(emb, dim=1) if normalize else emb
@@ -136,6 +136,8 @@ def batch_hard_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: flo
     hardest_pos = d.masked_fill(~pos, float("-inf")).amax(dim=1)
     hardest_neg = d.masked_fill(~neg, float("inf")).amin(dim=1)
     has = pos.any(dim=1) & neg.any(dim=1)
+    if not has.any():
+        return d.sum() * 0.0
     return torch.clamp(hardest_pos[has] - hardest_neg[has] + margin, min=0.0).mean()
     # END SOLUTION
 
@@ -163,11 +165,13 @@ def semi_hard_triplets(emb: torch.Tensor, labels: torch.Tensor, normalize: bool 
 
 def semi_hard_triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
                            normalize: bool = True) -> torch.Tensor:
-    """Mean over the rows of ``semi_hard_triplets`` of max(0, d(a, p) - d(a, n) + margin); nan (a
-    mean over nothing) when there is no row."""
+    """Mean over the rows of ``semi_hard_triplets`` of max(0, d(a, p) - d(a, n) + margin); 0 (a
+    tensor connected to emb) when there is no row."""
     # BEGIN SOLUTION
     x = F.normalize(emb, dim=1) if normalize else emb
     d = pairwise_distances(x)
     t = semi_hard_triplets(emb, labels, normalize)
+    if len(t) == 0:
+        return d.sum() * 0.0
     return torch.clamp(d[t[:, 0], t[:, 1]] - d[t[:, 0], t[:, 2]] + margin, min=0.0).mean()
     # END SOLUTION

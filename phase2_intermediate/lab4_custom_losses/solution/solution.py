@@ -64,7 +64,6 @@ from exercise3_infonce import (  # noqa: E402
     optimal_gaussian_critic,
 )
 from exercise4_backward import (  # noqa: E402
-    autograd_binary_focal_loss,
     binary_focal_loss_fused,
     listnet_loss,
     margin_ranking_loss,
@@ -228,14 +227,20 @@ def infonce_family() -> None:
     print(f"WORKED EXAMPLE (d): the InfoNCE bound I(X; Y) >= log N - L with the optimal critic, on Gaussian pairs "
           f"(dim {dim}, rho {rho}): true I = -{dim}/2 log(1 - {rho}^2) = {mi:.4f} nats; 8,192 pairs per N")
     g = torch.Generator().manual_seed(0)
-    rows = []
+    rows, pmi = [], []
     for n in (2, 8, 64, 512, 4096):
         vals = []
         for _ in range(8_192 // n):
             x, y = gaussian_pairs(n, dim, rho, g)
-            vals.append(infonce_lower_bound(optimal_gaussian_critic(x, y, rho)).item())
+            scores = optimal_gaussian_critic(x, y, rho)
+            vals.append(infonce_lower_bound(scores).item())
+            pmi.append(scores.diagonal())
         rows.append([n, f"{math.log(n):.4f}", f"{sum(vals) / len(vals):.4f}", f"{mi:.4f}"])
+    pmi = torch.cat(pmi)
     table(["N", "log N (the ceiling)", "log N - L", "true I"], rows)
+    print(f"  the pointwise MI log p(y|x)/p(y) of the {len(pmi) // 5:,} positive pairs of one N: sd "
+          f"{pmi.std().item():.3f} nats, so a mean over 8,192 of them has a standard error of "
+          f"{pmi.std().item() / math.sqrt(8192):.3f}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,7 +273,7 @@ def custom_backward() -> None:
     x = torch.randn(n, requires_grad=True)
     t = (torch.rand(n) < 0.1).float()
     rows = []
-    for name, fn in (("autograd (plain tensor ops)", autograd_binary_focal_loss),
+    for name, fn in (("autograd of exercise 1's binary_focal_loss", binary_focal_loss),
                      ("autograd.Function, hand backward", binary_focal_loss_fused)):
         with track_tensor_memory() as mem:
             loss = fn(x, t, 0.25, 2.0, "mean")
@@ -344,7 +349,7 @@ def imbalance_comparison(seeds: int, steps: int) -> None:
           f"{N_IMBALANCED:,} train and {N_IMBALANCED:,} test examples per seed; MLP 8-16-1, Adam 1e-2, "
           f"{steps} full-batch steps; recall at threshold 0.5")
     results: dict[str, list[tuple[float, float]]] = {k: [] for k in LOSSES}
-    share = {}
+    share, easy_ce, easy_fl = {}, [], []
     for seed in range(seeds):
         x, y = imbalanced_task(N_IMBALANCED, seed)
         xt, yt = imbalanced_task(N_IMBALANCED, 1000 + seed)
@@ -354,13 +359,34 @@ def imbalance_comparison(seeds: int, steps: int) -> None:
                 z = model(xt).squeeze(1)
             p = torch.sigmoid(z)
             results[name].append((minority_recall(p, yt), average_precision(p, yt)))
-            if seed == 0 and name == "cross-entropy":
-                share = loss_shares(z, yt)
+            if name == "cross-entropy":
+                rows = loss_shares(z, yt)
+                share = share or rows
+                easy_ce.append(float(rows[0][2].rstrip("%")))
+                easy_fl.append(float(rows[0][3].rstrip("%")))
     table(["loss", "minority recall", "PR-AUC (average precision)"],
           [[name, spread([r for r, _ in v]), spread([a for _, a in v])] for name, v in results.items()])
     print(f"  a random ranking scores PR-AUC = the positive rate, about {MINORITY:.2f}")
+    nominal = class_balanced_weights([round(N_IMBALANCED * (1 - MINORITY)), round(N_IMBALANCED * MINORITY)], 0.9999)
+    ratio = (nominal[1] / nominal[0]).item()
+    print(f"  the ideal (Bayes) classifier of this task, thresholded at 0.5: minority recall "
+          f"{bayes_recall(0.0):.3f} unweighted, {bayes_recall(math.log(ratio)):.3f} with the class-balanced "
+          f"weights (ratio {ratio:.2f}, which adds log {ratio:.2f} = {math.log(ratio):.2f} to its logit)")
     print("WORKED EXAMPLE (f): where the loss comes from, on seed 0's test set, scored by the cross-entropy model")
     table(["examples", "count", "share of total CE", "share of total focal (gamma 2)"], share)
+    print(f"  over the {seeds} seeds, the examples with p_t > 0.9 carry {spread(easy_ce, '.1f', '%')} of the CE "
+          f"and {spread(easy_fl, '.1f', '%')} of the focal loss")
+
+
+def bayes_recall(shift: float) -> float:
+    """Minority recall at p = 0.5 of the task's true posterior with ``shift`` added to its logit.
+
+    The log-odds are SHIFT * s - SHIFT^2 + log(MINORITY / (1 - MINORITY)) with s = x_1 + x_2, and
+    the positives' s is N(2 SHIFT, 2): recall = P(s > threshold) = erfc(z / sqrt 2) / 2.
+    """
+    threshold = (SHIFT**2 - math.log(MINORITY / (1 - MINORITY)) - shift) / SHIFT
+    z = (threshold - 2 * SHIFT) / math.sqrt(2.0)
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
 def loss_shares(z: torch.Tensor, y: torch.Tensor) -> list[list[str]]:
