@@ -28,12 +28,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.util
 import json
 import os
 import socket
-import sys
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -43,81 +40,8 @@ import pytest
 import torch
 
 from shared.labs import REPO_ROOT, LabInfo, resolve_lab
-from shared.stubgen import generate_stub
-
-TARGETS = ("solution", "exercises", "stubs", "mistake")
-
-
-# --------------------------------------------------------------------------------------------
-# Targets and the loader
-# --------------------------------------------------------------------------------------------
-
-
-def current_target() -> str:
-    """The target named by ``LAB_TARGET`` (default ``solution``); anything else is an error."""
-    target = os.environ.get("LAB_TARGET", "solution").strip() or "solution"
-    if target not in TARGETS:
-        raise ValueError(f"LAB_TARGET={target!r} is not one of {', '.join(TARGETS)}")
-    return target
-
-
-class ExerciseImportError(AssertionError):
-    """The exercise file could not be imported (a syntax error, a bad import, code that crashes at import)."""
-
-
-_MODULES: dict[tuple[str, str, str], ModuleType] = {}
-
-
-def _load_module(info: LabInfo, number: int, target: str) -> ModuleType:
-    __tracebackhide__ = True  # a learner's traceback starts at their file, not in the loader
-    files = info.exercise_files("solution")
-    if number not in files:
-        raise LookupError(f"{info.rel} has no exercise {number}; it has {sorted(files)}")
-    solution_path = files[number]
-    key = (str(info.path), solution_path.stem, target)
-    if key in _MODULES:
-        return _MODULES[key]
-    phase, lab = info.rel.split("/")
-    # A name unique to (lab, target, file): labs all have exercise1_*.py files, and the same lab
-    # is loaded as solution and as exercises in one process; none of them may shadow another.
-    unique = f"_lab_{target}__{phase}__{lab}__{solution_path.stem}"
-    if target == "stubs":
-        path = info.path / "exercises" / solution_path.name
-        source = generate_stub(solution_path.read_text(encoding="utf-8"), number, str(solution_path))
-        shown = f"{path} (generated stub)"
-    elif target == "mistake":
-        from shared.mistakes import active_mistake
-
-        path = solution_path
-        source = solution_path.read_text(encoding="utf-8")
-        mistake = active_mistake()
-        if mistake.lab == info.rel and mistake.file == solution_path.name:
-            source = mistake.apply(source)
-            shown = f"{path} (with mistake {mistake.name})"
-        else:
-            shown = str(path)
-    else:
-        path = solution_path if target == "solution" else info.path / "exercises" / solution_path.name
-        if not path.is_file():
-            raise ExerciseImportError(f"{path.relative_to(info.root)} is missing (run `make stubs` to recreate it)")
-        source = path.read_text(encoding="utf-8")
-        shown = str(path)
-    module = ModuleType(unique)
-    module.__file__ = str(path)
-    sys.modules[unique] = module  # dataclasses, pickling and torch.autograd.Function look modules up by name
-    try:
-        exec(compile(source, shown, "exec"), module.__dict__)
-    except BaseException as err:  # noqa: BLE001 - any failure at import is reported the same way
-        del sys.modules[unique]
-        where = ""
-        if isinstance(err, SyntaxError) and f"line {err.lineno}" not in str(err):
-            where = f" (line {err.lineno})"
-        raise ExerciseImportError(
-            f"{path.relative_to(info.root)} could not be imported: {type(err).__name__}: {err}{where}"
-        ) from err
-    _MODULES[key] = module
-    return module
-
+# The loader lives in shared.loader (no pytest there), so spawned child processes can import graded code by name.
+from shared.loader import TARGETS, ExerciseImportError, current_target, learner_frame, load_exercise  # noqa: F401 - re-exported
 
 class Lab:
     """Handle a test suite uses to reach one lab's code, whatever the target.
@@ -132,10 +56,10 @@ class Lab:
 
     def exercise(self, number: int) -> ModuleType:
         __tracebackhide__ = True
-        return _load_module(self.info, number, current_target())
+        return load_exercise(self.info, number, current_target())
 
     def reference(self, number: int) -> ModuleType:
-        return _load_module(self.info, number, "solution")
+        return load_exercise(self.info, number, "solution")
 
     def __repr__(self) -> str:
         return f"Lab({self.info.rel!r}, target={current_target()!r})"
@@ -292,6 +216,8 @@ def plain_failure(excinfo: pytest.ExceptionInfo[BaseException] | None, timeout_s
         return f"not written yet: {first or 'a stub still raises NotImplementedError'}"
     if isinstance(err, (ShortcutUsed, ExerciseImportError)):
         return first
+    if type(err).__name__ == "RankTimeout":  # shared.ranks: a rank hung; its message says which and what to look for
+        return first
     if is_timeout(excinfo):
         limit = f" {timeout_s:g} s" if timeout_s else ""
         return f"stopped after the{limit} time limit: look for an infinite loop or a much slower algorithm than asked"
@@ -303,21 +229,17 @@ def plain_failure(excinfo: pytest.ExceptionInfo[BaseException] | None, timeout_s
 
 
 def is_timeout(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
-    """True when pytest-timeout stopped the test (its signal method fails the test with "Timeout >Ns")."""
-    return excinfo is not None and type(excinfo.value).__name__ == "Failed" and "Timeout" in str(excinfo.value)
+    """True when pytest-timeout stopped the test (its signal method fails the test with "Timeout >Ns"),
+    or a rank of :mod:`shared.ranks` hung past its time-out."""
+    if excinfo is None:
+        return False
+    name = type(excinfo.value).__name__
+    return name == "RankTimeout" or (name == "Failed" and "Timeout" in str(excinfo.value))
 
 
 def _learner_frame(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     """The innermost traceback line inside a lab's exercises/ or solution/ file."""
-    for frame in reversed(traceback.extract_tb(excinfo.tb)):
-        path = Path(frame.filename.split(" (")[0])
-        if path.parent.name in ("exercises", "solution"):
-            try:
-                rel = path.resolve().relative_to(REPO_ROOT)
-            except ValueError:
-                rel = path
-            return f"{rel}:{frame.lineno}"
-    return ""
+    return learner_frame(excinfo.tb)
 
 
 # --------------------------------------------------------------------------------------------

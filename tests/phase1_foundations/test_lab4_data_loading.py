@@ -3,7 +3,8 @@
 Every test names the behaviour it checks and compares your code with PyTorch's own pieces
 (torchvision's DatasetFolder, pad_sequence, DistributedSampler, WeightedRandomSampler,
 torchvision's normalize and Compose) wherever one exists. Loader tests run real DataLoaders with
-worker processes (forked, the Linux default), on a few hundred samples. Run it on your
+worker processes (the platform's default start method; one test starts them with spawn), on a few
+hundred samples. Run it on your
 exercises with
 
     make test-lab LAB=phase1_foundations/lab4_data_loading          (EX=2 for exercise 2 only)
@@ -36,22 +37,32 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _forked_workers():
-    """DataLoader workers in these tests are forked wherever the platform can fork (Linux does by default,
-    macOS would spawn): the code under test is loaded under module names that a spawned worker could not
-    import, and some test datasets are local classes, which spawn cannot pickle."""
-    import multiprocessing
+# Test datasets live at module level: a worker started with spawn or forkserver (the default on
+# macOS, Windows, and Linux from Python 3.14) unpickles them by name, as it imports the code under test
+# (shared.loader makes the graded files importable there too).
+class Draws(Dataset):
+    """Every random source a worker holds: torch's seed, random, numpy's global state and a Generator."""
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield
-        return
-    previous = multiprocessing.get_start_method(allow_none=True)
-    multiprocessing.set_start_method("fork", force=True)
-    try:
-        yield
-    finally:
-        multiprocessing.set_start_method(previous, force=True)
+    def __init__(self):
+        self.rng = np.random.default_rng(0)  # created once, copied into every worker
+
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        return (i, torch.initial_seed(), random.random(), int(np.random.randint(0, 2**31)),
+                int(self.rng.integers(0, 2**62)))
+
+
+class OtherRng(Dataset):
+    def __init__(self):
+        self.rng = random.Random(5)  # not a np.random.Generator: seed_worker must leave it alone
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return type(self.rng).__name__, self.rng.random()
 
 
 def chi_square(observed: list[int] | np.ndarray, expected_p: np.ndarray) -> float:
@@ -215,6 +226,19 @@ class TestDatasets:
         close(torch.cat(xs), want_x, "the batches a 2-worker DataLoader made from FolderDataset differ from the files, in DatasetFolder's order")
         assert torch.cat(ys).tolist() == oracle.targets, "the labels a 2-worker DataLoader delivered from FolderDataset are not DatasetFolder's"
 
+    def test_folder_dataset_loads_in_a_spawned_worker(self, tmp_path):
+        """spawn (the default on macOS and Windows) starts a fresh interpreter that unpickles the
+        dataset, so your class must be importable by name there; it is, through shared.loader."""
+        ex = lab.exercise(1)
+        root = tmp_path / "data"
+        arrays = write_class_tree(root, same_shape=True)
+        ds = ex.FolderDataset(root)
+        loader = DataLoader(ds, batch_size=4, num_workers=1, multiprocessing_context="spawn")
+        xs = torch.cat([x for x, _ in drain(loader)])
+        want = torch.stack([ds[i][0] for i in range(len(ds))])
+        close(xs, want, "a DataLoader whose worker was started with spawn delivered other arrays than FolderDataset[i] in this process")
+        assert len(xs) == len(arrays), f"the spawned worker delivered {len(xs)} samples of {len(arrays)}"
+
     @staticmethod
     def write_record_files(root: Path, rows: list[int], dim: int = 3) -> tuple[list[Path], np.ndarray]:
         """Files of records; column 0 is a unique record id. Returns the paths and all rows in order."""
@@ -309,6 +333,8 @@ class TestDatasets:
                 "file (its reader number, then + 4), whole files, in order"
             )
 
+    # Eight loaders with workers: where workers are spawned (macOS, Windows), each starts a fresh interpreter.
+    @pytest.mark.timeout(120)
     def test_sharded_stream_splits_across_ranks_and_their_workers(self, tmp_path):
         ex = lab.exercise(1)
         paths, rows = self.write_record_files(tmp_path / "shards", [21, 8, 30, 14, 5, 17, 26, 11, 3])
@@ -329,17 +355,6 @@ class TestDatasets:
 
     def test_seed_worker_seeds_random_numpy_and_the_datasets_own_generator_per_worker(self):
         ex = lab.exercise(1)
-
-        class Draws(Dataset):
-            def __init__(self):
-                self.rng = np.random.default_rng(0)  # created once, copied into every worker
-
-            def __len__(self):
-                return 12
-
-            def __getitem__(self, i):
-                return (i, torch.initial_seed(), random.random(), int(np.random.randint(0, 2**31)),
-                        int(self.rng.integers(0, 2**62)))
 
         def run(seed: int) -> list[tuple]:
             loader = DataLoader(Draws(), batch_size=None, num_workers=2, worker_init_fn=ex.seed_worker,
@@ -371,16 +386,6 @@ class TestDatasets:
 
     def test_seed_worker_replaces_only_a_numpy_generator(self):
         ex = lab.exercise(1)
-
-        class OtherRng(Dataset):
-            def __init__(self):
-                self.rng = random.Random(5)  # not a np.random.Generator: seed_worker must leave it alone
-
-            def __len__(self):
-                return 2
-
-            def __getitem__(self, i):
-                return type(self.rng).__name__, self.rng.random()
 
         items = drain(DataLoader(OtherRng(), batch_size=None, num_workers=1, worker_init_fn=ex.seed_worker))
         assert [name for name, _ in items] == ["Random", "Random"], (
