@@ -74,6 +74,17 @@ def load_exercise(info: LabInfo, number: int, target: str) -> ModuleType:
     return importlib.import_module(name)
 
 
+def exercise_source(info: LabInfo, number: int, target: str) -> tuple[Path, str]:
+    """(path, text) of exercise ``number`` of ``info`` as ``target`` would run it: the solution, the
+    learner's file, a freshly generated stub, or the solution with the active known mistake applied.
+    For code that must run as a script of its own (``torchrun file.py``): write the text to a file."""
+    files = info.exercise_files("solution")
+    if number not in files:
+        raise LookupError(f"{info.rel} has no exercise {number}; it has {sorted(files)}")
+    path, source, _ = _source(info, files[number].stem, target)
+    return path, source
+
+
 def _source(info: LabInfo, stem: str, target: str) -> tuple[Path, str, str]:
     """(path shown in tracebacks, source text, label) of one exercise file as ``target``."""
     from shared.stubgen import generate_stub
@@ -109,7 +120,8 @@ class _LabCodeLoader(importlib.abc.Loader):
         path, source, shown = _source(self.info, self.stem, self.target)
         module.__file__ = str(path)
         try:
-            exec(compile(source, shown, "exec"), module.__dict__)
+            # dont_inherit: the file gets only its own __future__ imports, not this module's.
+            exec(compile(source, shown, "exec", dont_inherit=True), module.__dict__)
         except BaseException as err:  # noqa: BLE001 - any failure at import is reported the same way
             where = ""
             if isinstance(err, SyntaxError) and f"line {err.lineno}" not in str(err):

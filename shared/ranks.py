@@ -106,10 +106,33 @@ def _run_task(rank: int, task: dict[str, Any]) -> tuple[str, Any]:
         dist.set_debug_level_from_env()
 
 
+def _quiet_gloo(fd: int) -> None:
+    """Drop gloo's "[Gloo] Rank 0 is connected to 1 peer ranks…" line, printed at every group's creation,
+    from what this process writes to ``fd``; everything else (a learner's prints, warnings) goes through,
+    line by line."""
+    import threading
+
+    read_end, write_end = os.pipe()
+    real = os.dup(fd)
+    os.dup2(write_end, fd)
+    os.close(write_end)
+
+    def forward() -> None:
+        with os.fdopen(read_end, "rb") as lines:
+            for line in lines:
+                if b"[Gloo] Rank" not in line:
+                    os.write(real, line)
+
+    threading.Thread(target=forward, daemon=True).start()
+
+
 def _rank_main(rank: int, conn: multiprocessing.connection.Connection) -> None:
     """The loop of one pool process: receive a task, run it, send back the result, until EOF."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # its own process group: killing the rank kills whatever it started too
+    if os.name == "posix":
+        for fd in (1, 2):
+            _quiet_gloo(fd)
     import torch
     import torch.distributed as dist
 
