@@ -60,6 +60,10 @@ EXERCISE5 = Path(sys.modules["exercise5_restarts"].__file__)
 # ------------------------------------------------------------------------------------------
 
 
+def task_hello() -> int:
+    return dist.get_rank()
+
+
 def task_collectives() -> dict:
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(rank)
@@ -280,13 +284,19 @@ def task_mismatch() -> None:
         dist.broadcast(t, src=0)
 
 
-def task_extra_collective(wait_s: float) -> None:
-    """Rank 0 makes one all-reduce more than rank 1, which stays alive: without DETAIL, only the time-out ends it."""
+def task_extra_collective(wait_s: float) -> tuple[float, str] | None:
+    """Rank 0 makes one all-reduce more than rank 1, which stays alive: without DETAIL, only the time-out
+    ends it. Rank 0 returns (seconds until its all-reduce failed, the error)."""
     t = torch.ones(1)
     if dist.get_rank() == 0:
-        dist.all_reduce(t)
-    else:
-        time.sleep(wait_s)  # busy elsewhere (a rank that has left would close its connections at once)
+        t0 = time.perf_counter()
+        try:
+            dist.all_reduce(t)
+        except RuntimeError as err:
+            return time.perf_counter() - t0, str(err).splitlines()[0]
+        return time.perf_counter() - t0, "no error"
+    time.sleep(wait_s)  # busy elsewhere (a rank that has left would close its connections at once)
+    return None
 
 
 def task_sync_metrics() -> dict:
@@ -442,13 +452,9 @@ def part_debug(pool: RankPool) -> None:
     except RankError as err:
         text = str(err)
         print("rank 0 all_reduce, rank 1 broadcast, with TORCH_DISTRIBUTED_DEBUG=DETAIL:\n  " + text[:220] + " ...")
-    t0 = time.perf_counter()
-    try:
-        pool.run(task_extra_collective, 4.0, world_size=2, pg_timeout_s=2, timeout_s=30)
-        print("(the extra all-reduce did not fail)")
-    except RankError as err:
-        print(f"\nrank 0 makes one all_reduce more, no DETAIL, process-group timeout 2 s: failed after {time.perf_counter() - t0:.1f} s:\n  "
-              + str(err)[:200] + " ...")
+    seconds, message = pool.run(task_extra_collective, 3.0, world_size=2, pg_timeout_s=2, timeout_s=30)[0]
+    print(f"\nrank 0 makes one all_reduce more, no DETAIL, process-group timeout 2 s: its all_reduce failed after {seconds:.1f} s:\n  "
+          + message[:200])
     res = pool.run(task_sync_metrics, world_size=2)
     print(f"\nsync_metrics with rank 0 {{loss: 1.0, accuracy: 0.5}} and rank 1 {{grad_norm: 3.0, loss: 2.0, accuracy: 0.6}}:\n  {res[0]}"
           f" (the same on both ranks: {res[0] == res[1]})")
@@ -460,6 +466,8 @@ def part_restart(pool: RankPool) -> None:
     steps, every, kill_at = 12, 4, 6
     with tempfile.TemporaryDirectory() as tmp:
         ckpt, final = Path(tmp) / "ckpt.pt", Path(tmp) / "final.pt"
+        # The uninterrupted run first (in the pool): it is also what tells whether exercise 5 is written yet.
+        uninterrupted = pool.run(task_resume, str(Path(tmp) / "fresh.pt"), steps, every, world_size=2)[0]
         cmd = [torchrun, "--standalone", "--nproc-per-node", "2", "--max-restarts", "1", str(EXERCISE5),
                "--checkpoint", str(ckpt), "--steps", str(steps), "--every", str(every), "--kill-at", str(kill_at), "--result", str(final)]
         shown = ["torchrun", *cmd[1:6], f"{'exercises' if whose() == 'yours' else 'solution'}/{EXERCISE5.name}",
@@ -476,7 +484,6 @@ def part_restart(pool: RankPool) -> None:
             print(f"torchrun failed (exit code {proc.returncode}); its last lines:\n" + "\n".join(proc.stderr.splitlines()[-8:]))
             return
         restarted = torch.load(final, weights_only=True)
-        uninterrupted = pool.run(task_resume, str(Path(tmp) / "fresh.pt"), steps, every, world_size=2)[0]
     print(f"killed before step {kill_at}, resumed from the checkpoint of step {kill_at - kill_at % every}, {steps} steps in all "
           f"({elapsed:.1f} s including both starts); final parameters equal an uninterrupted run's: "
           f"{torch.equal(restarted, uninterrupted)} (max |difference| {(restarted - uninterrupted).abs().max().item():.1e})")
@@ -485,10 +492,10 @@ def part_restart(pool: RankPool) -> None:
 def main() -> None:
     args = runner_parser("Lab 2.5 runner: distributed training; --full repeats the timings more and adds larger messages.").parse_args()
     print(describe_machine())
-    print(f"Running {whose()} code.")
+    print(f"Code under test: {whose()}.")
     t0 = time.perf_counter()
     with RankPool(4) as pool:
-        pool.run(task_ring_check, 1, world_size=4)
+        pool.run(task_hello, world_size=4)
         print(f"started 4 rank processes with spawn in {time.perf_counter() - t0:.1f} s (each imports torch)")
         run_part(part_collectives, pool)
         run_part(part_ring, pool, args.full)
