@@ -178,7 +178,21 @@ def _rebuild(info: dict[str, Any]) -> BaseException:
     else:
         err = RankError(f"rank {rank} raised {info['qualname']}: {first}{at}")
     err.rank_traceback = info["traceback"]  # type: ignore[attr-defined]
+    err.rank = rank  # type: ignore[attr-defined]
     return err
+
+
+_ECHOES = ("Connection closed by peer", "Connection reset by peer", "DistBackendError")
+
+
+def _root_cause(errors: list[BaseException]) -> BaseException:
+    """The error to report: the lowest rank's among those that are not a peer's echo of another rank's
+    failure (a collective that broke because the rank that failed closed its connections)."""
+    def echo(err: BaseException) -> bool:
+        return any(mark in str(err) for mark in _ECHOES)
+
+    causes = [e for e in errors if not echo(e)] or errors
+    return min(causes, key=lambda e: getattr(e, "rank", 1 << 30))
 
 
 class RankPool:
@@ -300,12 +314,14 @@ class RankPool:
                     self._procs[rank].join(1)
                     code = self._procs[rank].exitcode
                     how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-                    errors.append(RankError(f"rank {rank} {how} before it finished (os._exit, a crash, or the "
-                                            "machine's memory limit)"))
+                    died = RankError(f"rank {rank} {how} before it finished (os._exit, a crash, or the "
+                                     "machine's memory limit)")
+                    died.rank = rank  # type: ignore[attr-defined]
+                    errors.append(died)
                     waiting = {c: r for c, r in waiting.items() if r != rank}
                     deadline = min(deadline, time.monotonic() + _GRACE_S)
         if errors:
-            return [], errors[0], not waiting and all(p.is_alive() for p in self._procs)
+            return [], _root_cause(errors), not waiting and all(p.is_alive() for p in self._procs)
         if waiting:
             hung = sorted(waiting.values())
             names = ", ".join(f"rank {r}" for r in hung)

@@ -38,10 +38,15 @@ def _assert_in_rank(rank):
     return True
 
 
-def _hang_in_rank_1(pid_file):
+def _hang_in_rank_1(pid_file, child_file):
     with open(pid_file, "a") as f:
         f.write(f"{os.getpid()}\n")
     if dist.get_rank() == 1:
+        import subprocess
+
+        child = subprocess.Popen(["sleep", "600"])  # a process the rank started: it must not outlive the hang either
+        with open(child_file, "w") as f:
+            f.write(str(child.pid))
         time.sleep(600)
     return dist.get_rank()
 
@@ -118,22 +123,36 @@ def test_a_stub_in_a_rank_is_still_not_written_yet_on_the_scoreboard(pool):
 
 def test_a_hung_rank_fails_within_its_time_out_and_leaves_no_process_behind(pool, tmp_path):
     pool.run(_sum_of_ranks, 1, world_size=2)  # the pool is up, so the time-out counts the task only
-    pid_file = tmp_path / "pids"
+    pid_file, child_file = tmp_path / "pids", tmp_path / "child"
     pool_pids = pool.pids
     start = time.monotonic()
     with pytest.raises(ranks.RankTimeout, match=r"^rank 1 did not finish within 2 s \(rank 0 finished\): a hang"):
-        pool.run(_hang_in_rank_1, str(pid_file), world_size=2, timeout_s=2)
+        pool.run(_hang_in_rank_1, str(pid_file), str(child_file), world_size=2, timeout_s=2)
     assert time.monotonic() - start < 8, "the time-out must stop the task promptly"
     task_pids = [int(line) for line in pid_file.read_text().split()]
     assert set(task_pids) <= set(pool_pids)
     left = [pid for pid in pool_pids if _alive(pid)]
     assert not left, f"processes {left} of the pool outlived the hang"
+    grandchild = int(child_file.read_text())
+    for _ in range(50):  # killed at once; init reaps it a moment later
+        if not _alive(grandchild):
+            break
+        time.sleep(0.1)
+    assert not _alive(grandchild), "a process started by the hung rank outlived it"
     assert pool.run(_sum_of_ranks, 1, world_size=2)[1][0].item() == 1.0, "the next task must get a fresh pool"
 
 
 def test_a_rank_that_dies_is_reported_with_its_exit_code(pool):
     with pytest.raises(ranks.RankError, match=r"rank 1 exited with code 7"):
         pool.run(_die_in_rank_1, world_size=2, timeout_s=20)
+
+
+def test_a_rank_error_is_the_scoreboard_line_as_it_is():
+    try:
+        raise ranks.RankError("rank 1 raised ValueError: chunk 3 has the wrong length (at exercises/exercise2_ring.py:41)")
+    except ranks.RankError:
+        info = pytest.ExceptionInfo.from_current()
+    assert grading.plain_failure(info) == "rank 1 raised ValueError: chunk 3 has the wrong length (at exercises/exercise2_ring.py:41)"
 
 
 def test_a_rank_timeout_blocks_the_exercise_like_a_test_timeout():
