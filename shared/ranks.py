@@ -196,7 +196,8 @@ def _root_cause(errors: list[BaseException]) -> BaseException:
 
 
 class RankPool:
-    """``size`` worker processes, started on first use with ``start_method``, reused by every :meth:`run`."""
+    """Up to ``size`` worker processes, started with ``start_method`` when a task first needs them (a task
+    on 2 ranks starts 2; one on 4 then adds 2 more), reused by every :meth:`run`."""
 
     def __init__(self, size: int = 4, start_method: str = "spawn"):
         self.size = size
@@ -211,9 +212,11 @@ class RankPool:
     def pids(self) -> list[int]:
         return [p.pid for p in self._procs if p.pid is not None]
 
-    def _start(self) -> None:
+    def _start(self, count: int) -> None:
+        """Start ranks len(self._procs) … count-1 (the pool grows to what the tasks ask for, up to ``size``)."""
         ctx = multiprocessing.get_context(self.start_method)
-        for rank in range(self.size):
+        first = len(self._procs)
+        for rank in range(first, count):
             parent, child = ctx.Pipe(duplex=True)
             proc = ctx.Process(target=_rank_main, args=(rank, child), name=f"rank{rank}", daemon=True)
             proc.start()
@@ -223,7 +226,7 @@ class RankPool:
         self.starts += 1
         # Wait until every rank has imported torch (seconds), so that a task's time-out counts the task only.
         deadline = time.monotonic() + _START_TIMEOUT_S
-        for rank, conn in enumerate(self._conns):
+        for rank, conn in enumerate(self._conns[first:], start=first):
             if not conn.poll(max(0.0, deadline - time.monotonic())):
                 self.close()
                 raise RankError(f"rank {rank} did not start within {_START_TIMEOUT_S:g} s")
@@ -263,9 +266,10 @@ class RankPool:
         if not 1 <= world_size <= self.size:
             raise ValueError(f"world_size={world_size} needs 1 to {self.size} ranks (the pool has {self.size})")
         call = pickle.dumps((fn, args, kwargs))  # fails here, in words, if fn is not importable by name
-        if not self._procs or not all(p.is_alive() for p in self._procs):
+        if not all(p.is_alive() for p in self._procs):
             self.close()
-            self._start()
+        if len(self._procs) < world_size:
+            self._start(world_size)
         task_id, self._next_id = self._next_id, self._next_id + 1
         task = {"id": task_id, "call": call, "world_size": world_size, "port": free_port(), "init": init,
                 "backend": backend, "pg_timeout_s": pg_timeout_s, "env": dict(env or {}), "cwd": os.getcwd()}

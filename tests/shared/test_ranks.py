@@ -101,7 +101,7 @@ def test_every_rank_runs_the_task_with_the_torchrun_environment(pool):
 
 
 def test_the_pool_is_started_once_and_reused(pool):
-    pool.run(_sum_of_ranks, 1, world_size=2)
+    pool.run(_sum_of_ranks, 1, world_size=4)
     starts = pool.starts
     pool.run(_sum_of_ranks, 1, world_size=4)
     pool.run(_sum_of_ranks, 1, world_size=2)
@@ -179,6 +179,15 @@ def test_objects_defined_in_graded_code_pickle_by_reference():
     module = load_exercise(resolve_lab("phase1_foundations/lab1_tensors"), 1, "solution")
     fn = next(v for v in vars(module).values() if callable(v) and getattr(v, "__module__", "") == module.__name__)
     assert pickle.loads(pickle.dumps(fn)) is fn
+
+
+def test_the_pool_starts_only_the_ranks_tasks_ask_for():
+    with ranks.RankPool(4) as small:
+        small.run(_sum_of_ranks, 1, world_size=2)
+        assert len(small.pids) == 2, "a task on 2 ranks should start 2 processes, not 4"
+        got = small.run(_sum_of_ranks, 1, world_size=3)
+        assert len(small.pids) == 3 and got[2][0].item() == 3.0, "a task on 3 ranks adds the third process"
+    assert small.pids == [], "close() ends every process"
 
 
 def test_a_task_can_ask_for_torch_distributed_debug_detail(pool):
