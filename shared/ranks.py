@@ -94,7 +94,12 @@ def _run_task(rank: int, task: dict[str, Any]) -> tuple[str, Any]:
         os.chdir(task["cwd"])
         torch.manual_seed(0)
         if task["init"]:
-            dist.init_process_group(task["backend"], timeout=timedelta(seconds=task["pg_timeout_s"]))
+            try:
+                dist.init_process_group(task["backend"], timeout=timedelta(seconds=task["pg_timeout_s"]))
+            except Exception as err:  # noqa: BLE001 - the pool's own set-up failed, not the task: the parent retries
+                info = _describe_error(rank, err)
+                info["during_init"] = True
+                return "error", info
         fn, args, kwargs = pickle.loads(task["call"])
         result = fn(*args, **kwargs)
         return "ok", pickle.dumps(result)
@@ -179,6 +184,7 @@ def _rebuild(info: dict[str, Any]) -> BaseException:
         err = RankError(f"rank {rank} raised {info['qualname']}: {first}{at}")
     err.rank_traceback = info["traceback"]  # type: ignore[attr-defined]
     err.rank = rank  # type: ignore[attr-defined]
+    err.during_init = info.get("during_init", False)  # type: ignore[attr-defined]
     return err
 
 
@@ -266,6 +272,18 @@ class RankPool:
         if not 1 <= world_size <= self.size:
             raise ValueError(f"world_size={world_size} needs 1 to {self.size} ranks (the pool has {self.size})")
         call = pickle.dumps((fn, args, kwargs))  # fails here, in words, if fn is not importable by name
+        for attempt in range(2):
+            try:
+                return self._run_once(call, world_size, timeout_s, init, backend, pg_timeout_s, env)
+            except RankError as err:
+                # Joining the group failed (a port taken by another program between our check and the
+                # bind, a connection refused under load): the task never ran, so run it again, once.
+                if attempt or not getattr(err, "during_init", False):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _run_once(self, call: bytes, world_size: int, timeout_s: float, init: bool, backend: str,
+                  pg_timeout_s: float, env: dict[str, str] | None) -> list[Any]:
         if not all(p.is_alive() for p in self._procs):
             self.close()
         if len(self._procs) < world_size:
