@@ -474,7 +474,8 @@ def part_restart(pool: RankPool) -> None:
                  "--checkpoint", "ckpt.pt", *cmd[9:15], "--result", "final.pt"]
         print("$ " + " ".join(shown))
         t0 = time.perf_counter()
-        env = dict(os.environ, PYTHONUNBUFFERED="1", TORCH_CPP_LOG_LEVEL="ERROR")
+        # TMPDIR: torchrun's agent keeps its log folders under it; they go away with this folder.
+        env = dict(os.environ, PYTHONUNBUFFERED="1", TORCH_CPP_LOG_LEVEL="ERROR", TMPDIR=tmp)
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
         elapsed = time.perf_counter() - t0
         for line in proc.stdout.splitlines() + proc.stderr.splitlines():
