@@ -189,6 +189,7 @@ def _rebuild(info: dict[str, Any]) -> BaseException:
 
 
 _ECHOES = ("Connection closed by peer", "Connection reset by peer", "DistBackendError")
+_TIMEOUTS = ("Timed out waiting", "Watchdog caught collective operation timeout", "failed to pass monitoredBarrier")
 
 
 def _root_cause(errors: list[BaseException]) -> BaseException:
@@ -303,6 +304,50 @@ class RankPool:
             raise error
         return results
 
+    @staticmethod
+    def _explain(err: BaseException, errors: list[BaseException], finished: list[int], stuck: list[int]) -> BaseException:
+        """``err`` with what the other ranks were doing; a process-group time-out becomes a RankTimeout."""
+        def ranks_(rs: list[int]) -> str:
+            return f"rank{'s' if len(rs) > 1 else ''} {', '.join(map(str, rs))}"
+
+        def echo(e: BaseException) -> bool:
+            return any(mark in str(e) for mark in _ECHOES)
+
+        rank = getattr(err, "rank", "?")
+        if echo(err) and finished:
+            out = RankError(
+                f"{str(err).splitlines()[0]}: its peer had already finished ({ranks_(finished)} returned while rank "
+                f"{rank} was still communicating). The ranks made different calls: one skipped a collective, a send or "
+                "a recv that the others made")
+            out.rank = rank  # type: ignore[attr-defined]
+            return out
+        echoed = sorted(getattr(e, "rank", -1) for e in errors if e is not err and echo(e))
+        others = []
+        if echoed:
+            others.append(f"{ranks_(echoed)} were still communicating when rank {rank} stopped: their calls failed "
+                          "with 'Connection closed by peer'" if len(echoed) > 1 else
+                          f"{ranks_(echoed)} was still communicating when rank {rank} stopped: its calls failed "
+                          "with 'Connection closed by peer'")
+        if finished:
+            others.append(f"{ranks_(finished)} finished")
+        if stuck:
+            others.append(f"{ranks_(stuck)} had not finished {_GRACE_S:g} s later and {'were' if len(stuck) > 1 else 'was'} stopped")
+        context = f" ({'; '.join(others)})" if others else ""
+        text = str(err)
+        if any(mark in text for mark in _TIMEOUTS):
+            first = text.splitlines()[0] if text else ""
+            out: BaseException = RankTimeout(
+                f"rank {rank} waited in a collective or a recv until the process group's time-out: a hang{context}. "
+                "Some rank did not make the matching call: a collective that one rank skips or calls in another "
+                f"order, a send without its recv, or an endless loop. The time-out said: {first}")
+        elif context and isinstance(err, RankError):
+            out = RankError(text + context)
+        else:
+            return err
+        out.rank = getattr(err, "rank", None)  # type: ignore[attr-defined]
+        out.during_init = getattr(err, "during_init", False)  # type: ignore[attr-defined]
+        return out
+
     def _collect(self, task_id: int, world_size: int, timeout_s: float) -> tuple[list[Any], BaseException | None, bool]:
         """(results in rank order, the first error or None, whether every rank reported and is reusable)."""
         results: dict[int, Any] = {}
@@ -343,7 +388,8 @@ class RankPool:
                     waiting = {c: r for c, r in waiting.items() if r != rank}
                     deadline = min(deadline, time.monotonic() + _GRACE_S)
         if errors:
-            return [], _root_cause(errors), not waiting and all(p.is_alive() for p in self._procs)
+            return [], self._explain(_root_cause(errors), errors, sorted(results), sorted(waiting.values())), \
+                not waiting and all(p.is_alive() for p in self._procs)
         if waiting:
             hung = sorted(waiting.values())
             names = ", ".join(f"rank {r}" for r in hung)

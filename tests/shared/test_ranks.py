@@ -51,6 +51,22 @@ def _hang_in_rank_1(pid_file, child_file):
     return dist.get_rank()
 
 
+def _all_reduce_while_rank_1_sleeps():
+    t = torch.ones(1)
+    if dist.get_rank() == 1:
+        time.sleep(4)  # alive, but never calls the all-reduce
+        return 1
+    dist.all_reduce(t)
+    return 0
+
+
+def _skip_a_collective_on_rank_1():
+    t = torch.ones(1)
+    if dist.get_rank() != 1:
+        dist.all_reduce(t)
+    return 0
+
+
 def _die_in_rank_1():
     if dist.get_rank() == 1:
         os._exit(7)
@@ -140,6 +156,17 @@ def test_a_hung_rank_fails_within_its_time_out_and_leaves_no_process_behind(pool
         time.sleep(0.1)
     assert not _alive(grandchild), "a process started by the hung rank outlived it"
     assert pool.run(_sum_of_ranks, 1, world_size=2)[1][0].item() == 1.0, "the next task must get a fresh pool"
+
+
+def test_a_process_group_time_out_is_reported_as_a_hang_naming_the_ranks(pool):
+    with pytest.raises(ranks.RankTimeout, match=r"^rank 0 waited in a collective or a recv until the process group's "
+                                                r"time-out: a hang \(rank 1 finished\)"):
+        pool.run(_all_reduce_while_rank_1_sleeps, world_size=2, pg_timeout_s=1, timeout_s=20)
+
+
+def test_a_collective_one_rank_skips_is_reported_as_different_calls(pool):
+    with pytest.raises(ranks.RankError, match=r"its peer had already finished \(rank 1 returned .*made different calls"):
+        pool.run(_skip_a_collective_on_rank_1, world_size=2, timeout_s=20)
 
 
 def test_a_rank_that_dies_is_reported_with_its_exit_code(pool):

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise2_ring.py by `make stubs` [fingerprint 9ff8d67e4824]
+# Exercise stub generated from solution/exercise2_ring.py by `make stubs` [fingerprint ea6643dbd617]
 """Exercise 2: ring all-reduce from point-to-point messages, and its cost model.
 
 N ranks in a ring: rank r sends to r+1 and receives from r-1 (mod N). The vector of n elements is
@@ -74,8 +74,8 @@ def ring_all_reduce(t: torch.Tensor) -> torch.Tensor:
 
 
 def ring_elements_sent(n: int, world_size: int, rank: int) -> int:
-    """How many elements rank ``rank`` sends during ``ring_all_reduce`` of n elements: exactly, chunk by chunk
-    (for n divisible by N it is 2 (N-1) n / N)."""
+    """How many elements rank ``rank`` (0 … world_size-1) sends during ``ring_all_reduce`` of n elements:
+    exactly, chunk by chunk (for n divisible by N it is 2 (N-1) n / N; 0 for N = 1)."""
     # TODO: list the chunk index sent at every step of both phases and add up their lengths.
     raise NotImplementedError("Exercise 2.3: implement ring_elements_sent")
 
@@ -87,7 +87,7 @@ def ring_time(n_bytes: float, world_size: int, alpha: float, beta: float) -> flo
 
 def fit_alpha_beta(sizes_bytes: list[float] | np.ndarray, seconds: list[float] | np.ndarray) -> tuple[float, float]:
     """Least-squares (alpha, beta) of seconds = alpha + beta * size, over at least two distinct sizes
-    (ValueError otherwise). The straight line through the points that minimises the summed squared
+    (ValueError otherwise, and for sizes and times of different lengths). The straight line through the points that minimises the summed squared
     error of the times, as ``numpy.polyfit(sizes, seconds, 1)`` gives it."""
     # TODO: solve the 2x2 normal equations, or np.linalg.lstsq on the columns [1, size].
     raise NotImplementedError("Exercise 2.5: implement fit_alpha_beta")

@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_data_parallel.py by `make stubs` [fingerprint 9965be0e37da]
+# Exercise stub generated from solution/exercise3_data_parallel.py by `make stubs` [fingerprint b44b369beefb]
 """Exercise 3: data parallelism by hand: shards, bucketed gradient averaging, accumulation.
 
 Data parallelism keeps a full copy of the model on every rank and gives each rank a different
@@ -44,7 +44,9 @@ def shard_loader(dataset: Dataset, batch_size: int, rank: int, world_size: int, 
 
     Every rank passes the same ``seed`` (so together the ranks cover one permutation: each sample
     once, plus, without ``drop_last``, the first few of the permutation again to fill the last
-    round) and the epoch selects that epoch's permutation.
+    round) and the epoch selects that epoch's permutation. ``drop_last`` is the sampler's (it cuts
+    the permutation's tail so every rank gets the same count); the DataLoader keeps its last,
+    shorter batch.
     """
     # TODO: DistributedSampler(dataset, num_replicas=..., rank=..., shuffle=True, seed=..., drop_last=...)
     # TODO: then sampler.set_epoch(epoch) before the loader iterates.
@@ -55,8 +57,8 @@ def bucket_assignment(params: list[torch.Tensor], bucket_bytes: int) -> list[lis
     """Indices into ``params``, grouped in buckets, in REVERSE order (the last parameter first).
 
     Walk the parameters from the last to the first; add each to the current bucket unless that
-    would take the bucket past ``bucket_bytes`` (``numel * element_size``), in which case it opens
-    a new bucket. A parameter larger than ``bucket_bytes`` gets a bucket of its own. Raises
+    would take the bucket past ``bucket_bytes`` (``numel * element_size``; a bucket may reach
+    exactly ``bucket_bytes``), in which case it opens a new bucket. A parameter larger than ``bucket_bytes`` gets a bucket of its own. Raises
     ValueError for bucket_bytes < 1.
     """
     raise NotImplementedError("Exercise 3.2: implement bucket_assignment")
@@ -124,7 +126,8 @@ def train_accumulated(model: nn.Module, optimizer: torch.optim.Optimizer,
     Each micro-batch's loss (a mean over its samples) is divided by the number of micro-batches
     before its backward, so the summed gradients are the mean. Every backward but the last runs
     inside ``model.no_sync()`` when the model has one (``HandDDP`` and ``DistributedDataParallel``
-    do), so only the last communicates. Zeroes the gradients first; returns the mean loss (a float).
+    do), so only the last communicates. Zeroes the gradients first; returns the mean of the
+    micro-batches' losses (a float: the sum of the divided losses).
     """
     # TODO: zero_grad; for every micro-batch but the last: with model.no_sync(): forward, backward;
     # TODO: the last one outside; then optimizer.step().

@@ -94,8 +94,8 @@ def ring_all_reduce(t: torch.Tensor) -> torch.Tensor:
 
 
 def ring_elements_sent(n: int, world_size: int, rank: int) -> int:
-    """How many elements rank ``rank`` sends during ``ring_all_reduce`` of n elements: exactly, chunk by chunk
-    (for n divisible by N it is 2 (N-1) n / N)."""
+    """How many elements rank ``rank`` (0 … world_size-1) sends during ``ring_all_reduce`` of n elements:
+    exactly, chunk by chunk (for n divisible by N it is 2 (N-1) n / N; 0 for N = 1)."""
     # BEGIN SOLUTION
     # TODO: list the chunk index sent at every step of both phases and add up their lengths.
     bounds = chunk_bounds(n, world_size)
@@ -117,7 +117,7 @@ def ring_time(n_bytes: float, world_size: int, alpha: float, beta: float) -> flo
 
 def fit_alpha_beta(sizes_bytes: list[float] | np.ndarray, seconds: list[float] | np.ndarray) -> tuple[float, float]:
     """Least-squares (alpha, beta) of seconds = alpha + beta * size, over at least two distinct sizes
-    (ValueError otherwise). The straight line through the points that minimises the summed squared
+    (ValueError otherwise, and for sizes and times of different lengths). The straight line through the points that minimises the summed squared
     error of the times, as ``numpy.polyfit(sizes, seconds, 1)`` gives it."""
     # BEGIN SOLUTION
     # TODO: solve the 2x2 normal equations, or np.linalg.lstsq on the columns [1, size].
