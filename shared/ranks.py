@@ -1,7 +1,7 @@
 """A world of worker processes for tests: run one function on every rank, get every rank's result.
 
 Distributed code is graded the way ``torchrun`` runs it: in separate processes started with
-``spawn`` (a fresh interpreter, the only start method on macOS and Windows), each with the
+``spawn`` (a fresh interpreter, the default start method on macOS and the only one on Windows), each with the
 environment ``torchrun`` sets (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
 ``MASTER_PORT``...). Starting a process that imports torch costs seconds, so the processes are
 started once and reused: :func:`shared_pool` is one pool per test session, and every

@@ -10,7 +10,7 @@ division by N) gives exactly the full-batch gradient, and since every rank start
 parameters (a broadcast from rank 0) and applies the same update, they stay identical.
 
 DDP does not all-reduce one tensor per parameter: it packs gradients into BUCKETS of about
-``bucket_cap_mb`` (25 MB by default) and all-reduces one flat bucket at a time, in reverse order
+``bucket_cap_mb`` (25 MiB by default) and all-reduces one flat bucket at a time, in reverse order
 of the parameters, because backward produces the last layer's gradients first. A bucket can be
 sent as soon as all its gradients exist, while backward still computes the earlier layers:
 communication overlaps computation. Here each parameter's ``register_post_accumulate_grad_hook``
