@@ -3,7 +3,8 @@
 Three kinds of data, in the order a lab should reach for them:
 
 1. Synthetic generators with a known ground truth (no files, no network):
-   :func:`make_regression`, :func:`make_spirals`, :func:`make_blobs`, :func:`make_shapes`.
+   :func:`make_regression`, :func:`make_spirals`, :func:`make_blobs`, :func:`make_shapes`,
+   :func:`make_marker_sequences`.
    Each takes a ``seed`` and returns the same tensors for the same arguments.
 2. Real data that ships with an installed package: :func:`load_digits`, scikit-learn's 1,797
    handwritten digits (8x8 pixels), with a fixed stratified train/test split; and
@@ -22,7 +23,7 @@ import load_mnist`` is the way to use any of it:
 - ``_common``: the cache folder (:func:`data_dir`, ``root=`` resolution), seeded generators,
   :class:`DatasetNotFoundError` and the shared "not usable, here is how to get it" message;
 - ``synthetic``: :func:`make_regression`, :func:`make_spirals`, :func:`make_blobs`,
-  :func:`make_shapes` (:data:`SHAPE_CLASSES`);
+  :func:`make_shapes` (:data:`SHAPE_CLASSES`), :func:`make_marker_sequences`;
 - ``images``: :func:`load_digits` (scikit-learn), :func:`load_mnist`,
   :func:`load_fashion_mnist`, :func:`load_cifar10` (torchvision), :func:`check_dataset`,
   :func:`download`, :data:`REAL_DATASETS` and the class names;
@@ -66,7 +67,15 @@ from .images import (
     load_fashion_mnist,
     load_mnist,
 )
-from .synthetic import SHAPE_CLASSES, RegressionData, make_blobs, make_regression, make_shapes, make_spirals  # noqa: F401
+from .synthetic import (  # noqa: F401
+    SHAPE_CLASSES,
+    RegressionData,
+    make_blobs,
+    make_marker_sequences,
+    make_regression,
+    make_shapes,
+    make_spirals,
+)
 from .text import (
     PYDOC_SECTIONS,
     TEXT_DATASETS,
@@ -109,6 +118,7 @@ __all__ = [
     "load_tinystories",
     "load_wikitext2",
     "make_blobs",
+    "make_marker_sequences",
     "make_regression",
     "make_shapes",
     "make_spirals",

@@ -2,7 +2,8 @@
 
 :func:`make_regression` (a linear model with known weights), :func:`make_spirals` (interleaved
 arms, not linearly separable), :func:`make_blobs` (Gaussian clusters around known centres) and
-:func:`make_shapes` (a small CIFAR-like image set, one coloured shape per image). Each takes a
+:func:`make_shapes` (a small CIFAR-like image set, one coloured shape per image) and
+:func:`make_marker_sequences` (token sequences labelled by their most frequent marker token). Each takes a
 ``seed`` and returns the same tensors for the same arguments.
 """
 from __future__ import annotations
@@ -15,7 +16,9 @@ import torch.nn.functional as F
 
 from ._common import _generator
 
-__all__ = ["SHAPE_CLASSES", "RegressionData", "make_blobs", "make_regression", "make_shapes", "make_spirals"]
+__all__ = [
+    "SHAPE_CLASSES", "RegressionData", "make_blobs", "make_marker_sequences", "make_regression", "make_shapes", "make_spirals",
+]
 
 
 class RegressionData(NamedTuple):
@@ -240,3 +243,37 @@ def make_shapes(n_samples: int, size: int = 32, seed: int = 0, noise: float = 0.
         images[start : start + _CHUNK] = img.clamp_(0.0, 1.0)
     return images, p.labels
 
+
+
+def make_marker_sequences(
+    n_samples: int,
+    vocab_size: int = 16,
+    n_classes: int = 4,
+    min_len: int = 8,
+    max_len: int = 32,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Variable-length token sequences labelled by their most frequent *marker* token.
+
+    Token 0 is padding. Each sequence has a length drawn uniformly from ``min_len … max_len``
+    and tokens drawn uniformly from ``1 … vocab_size - 1``; tokens ``1 … n_classes`` are the
+    markers. The label is ``c`` when marker ``c + 1`` occurs most often, ties going to the
+    smallest marker (``torch.argmax`` returns the first maximum), so the label is a fixed
+    function of the tokens and a perfect classifier exists: the best possible accuracy is 100 %.
+    Telling the classes apart needs the whole sequence (counting), not one position.
+
+    Returns ``(ids, labels)``:
+        ids: (N, max_len) int64, the tokens of each sequence followed by zeros,
+        labels: (N,) int64 in [0, n_classes).
+    """
+    if n_samples < 1 or not 1 <= min_len <= max_len or not 1 <= n_classes < vocab_size:
+        raise ValueError(
+            f"make_marker_sequences needs n_samples >= 1, 1 <= min_len <= max_len and 1 <= n_classes < vocab_size; "
+            f"got n_samples={n_samples}, min_len={min_len}, max_len={max_len}, n_classes={n_classes}, vocab_size={vocab_size}"
+        )
+    g = _generator(seed)
+    lengths = torch.randint(min_len, max_len + 1, (n_samples,), generator=g)
+    ids = torch.randint(1, vocab_size, (n_samples, max_len), generator=g)
+    ids[torch.arange(max_len) >= lengths[:, None]] = 0
+    counts = torch.stack([(ids == c + 1).sum(1) for c in range(n_classes)], dim=1)
+    return ids, counts.argmax(1)
