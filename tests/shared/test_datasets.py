@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pickle
 import urllib.error
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +178,61 @@ def test_make_shapes_repeats_per_seed_and_images_differ():
     assert torch.pdist(flat).min() > 1.0, "no two images should be (nearly) identical"
     clean, _ = D.make_shapes(60, size=24, seed=5, noise=0.0)
     assert (clean.flatten(2).std(dim=2).mean(dim=1) > 0.05).all(), "every image should show a shape on a contrasting background"
+
+
+@pytest.mark.parametrize("vocab_size, n_classes, min_len, max_len", [(16, 4, 8, 32), (5, 4, 1, 6), (9, 1, 3, 3)])
+def test_make_marker_sequences_are_token_runs_of_lengths_in_range_padded_with_zeros(vocab_size, n_classes, min_len, max_len):
+    n = 2000
+    ids, labels = D.make_marker_sequences(n, vocab_size, n_classes, min_len=min_len, max_len=max_len, seed=0)
+    assert ids.shape == (n, max_len) and ids.dtype == torch.int64, (
+        f"ids should be ({n}, {max_len}) int64, got {tuple(ids.shape)} {ids.dtype}")
+    assert labels.shape == (n,) and labels.dtype == torch.int64, (
+        f"labels should be ({n},) int64, got {tuple(labels.shape)} {labels.dtype}")
+    lengths = []
+    for row in ids.tolist():
+        length = next((i for i, token in enumerate(row) if token == 0), max_len)
+        assert all(token == 0 for token in row[length:]), f"a sequence has tokens after its padding started: {row}"
+        assert all(1 <= token < vocab_size for token in row[:length]), f"a token is outside 1 … {vocab_size - 1}: {row}"
+        lengths.append(length)
+    assert min(lengths) == min_len and max(lengths) == max_len, (
+        f"lengths should be drawn from {min_len} … {max_len} (both ends included); "
+        f"{n} sequences span {min(lengths)} … {max(lengths)}")
+    assert set(labels.tolist()) == set(range(n_classes)), (
+        f"labels should cover 0 … {n_classes - 1}, got {sorted(set(labels.tolist()))}")
+
+
+def test_make_marker_sequences_label_the_most_frequent_marker_with_ties_to_the_smallest():
+    n_classes = 4
+    ids, labels = D.make_marker_sequences(3000, vocab_size=8, n_classes=n_classes, min_len=4, max_len=12, seed=2)
+    ties = 0
+    for row, label in zip(ids.tolist(), labels.tolist()):
+        counts = Counter(token for token in row if 1 <= token <= n_classes)
+        top = max((counts[m] for m in range(1, n_classes + 1)))
+        winners = [m for m in range(1, n_classes + 1) if counts[m] == top]
+        ties += len(winners) > 1
+        assert label == winners[0] - 1, (
+            f"sequence {row}: marker counts {dict(sorted(counts.items()))}; the label should be {winners[0] - 1} "
+            f"(marker {winners[0]}, the smallest of the most frequent {winners}), got {label}")
+    assert ties > 100, f"only {ties} of 3000 sequences have tied markers: the tie rule is barely exercised"
+
+
+def test_make_marker_sequences_repeat_per_seed_and_differ_across_seeds():
+    ids, labels = D.make_marker_sequences(200, seed=3)
+    again, labels_again = D.make_marker_sequences(200, seed=3)
+    assert torch.equal(ids, again) and torch.equal(labels, labels_again), "the same seed should give the same sequences"
+    other, _ = D.make_marker_sequences(200, seed=4)
+    assert not torch.equal(ids, other), "another seed should give other sequences"
+    assert (ids != other).any(dim=1).float().mean() > 0.9, "another seed should change nearly every sequence"
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(n_samples=0), dict(min_len=0), dict(min_len=9, max_len=8), dict(n_classes=0), dict(n_classes=16),
+    dict(vocab_size=4, n_classes=4),
+])
+def test_make_marker_sequences_rejects_bad_arguments(kwargs):
+    args = dict(n_samples=10, vocab_size=16, n_classes=4, min_len=8, max_len=32) | kwargs
+    with pytest.raises(ValueError, match="make_marker_sequences needs"):
+        D.make_marker_sequences(**args)
 
 
 # ---------------------------------------------------------------------------------------------

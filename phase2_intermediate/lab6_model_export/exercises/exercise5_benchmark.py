@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise5_benchmark.py by `make stubs` [fingerprint 7691c4ba2eb0]
+# Exercise stub generated from solution/exercise5_benchmark.py by `make stubs` [fingerprint 6f48522541af]
 """Exercise 5: the benchmark a deployer asks for. One table, every format, measured the same way.
 
 A deployment decision needs, for each candidate format and each batch size that will be served:
@@ -56,8 +56,9 @@ def size_bytes(artifact: nn.Module | torch.jit.ScriptModule | str | Path) -> int
 
     * a path: the file's size plus that of every external-data file the ONNX file refers to
       (an ``.onnx`` file may keep its weights in a separate file next to it);
-    * a ``torch.jit.ScriptModule``: the bytes ``torch.jit.save`` writes;
-    * any other ``nn.Module``: the bytes ``torch.save(module.state_dict())`` writes.
+    * a ``torch.jit.ScriptModule``: the bytes ``torch.jit.save`` writes into an ``io.BytesIO``;
+    * any other ``nn.Module``: the bytes ``torch.save(module.state_dict())`` writes into an ``io.BytesIO``
+      (a zip archive records its file name, so the same save into a named file differs by a few bytes).
     """
     # TODO: onnx.load(path, load_external_data=False); a tensor in graph.initializer with
     # TODO: data_location == onnx.TensorProto.EXTERNAL names its file in external_data ("location").

@@ -71,8 +71,9 @@ def size_bytes(artifact: nn.Module | torch.jit.ScriptModule | str | Path) -> int
 
     * a path: the file's size plus that of every external-data file the ONNX file refers to
       (an ``.onnx`` file may keep its weights in a separate file next to it);
-    * a ``torch.jit.ScriptModule``: the bytes ``torch.jit.save`` writes;
-    * any other ``nn.Module``: the bytes ``torch.save(module.state_dict())`` writes.
+    * a ``torch.jit.ScriptModule``: the bytes ``torch.jit.save`` writes into an ``io.BytesIO``;
+    * any other ``nn.Module``: the bytes ``torch.save(module.state_dict())`` writes into an ``io.BytesIO``
+      (a zip archive records its file name, so the same save into a named file differs by a few bytes).
     """
     # BEGIN SOLUTION
     # TODO: onnx.load(path, load_external_data=False); a tensor in graph.initializer with
