@@ -30,6 +30,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,7 +226,14 @@ def plain_failure(excinfo: pytest.ExceptionInfo[BaseException] | None, timeout_s
         # A message written by the test comes first; pytest's own 'assert x == y' detail follows it.
         return first or "an assertion failed"
     where = _learner_frame(excinfo)
-    return f"{type(err).__name__}: {first}" + (f" (raised at {where})" if where else "")
+    line = f"{type(err).__name__}: {first}"
+    cause = err.__cause__
+    if cause is not None and str(cause).strip():  # a library's wrapper error: its cause says what went wrong
+        line += f"; caused by {type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
+    return _ANSI.sub("", line) + (f" (raised at {where})" if where else "")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes some libraries put in their messages
 
 
 def is_timeout(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:

@@ -111,6 +111,22 @@ def test_plain_failure_messages():
     assert grading.plain_failure(info(TypeError("bad operand"))) == "TypeError: bad operand"
 
 
+def test_plain_failure_names_the_cause_of_a_wrapper_error_without_colour_codes():
+    def wrapped():
+        try:
+            raise ValueError("Constraints violated (seq)!\n  - the guard")
+        except ValueError as cause:
+            raise RuntimeError("Failed to export the model. \x1b[96mThis is step 1/3\x1b[0m of exporting") from cause
+
+    try:
+        wrapped()
+    except RuntimeError:
+        excinfo = pytest.ExceptionInfo.from_current()
+    assert grading.plain_failure(excinfo) == (
+        "RuntimeError: Failed to export the model. This is step 1/3 of exporting; "
+        "caused by ValueError: Constraints violated (seq)!")
+
+
 def test_scoreboard_counts_exercises_and_shows_the_first_failure():
     results = [
         grading.ExerciseResult("phase1_foundations/lab1_tensors", 1, "tensor basics", passed=4),

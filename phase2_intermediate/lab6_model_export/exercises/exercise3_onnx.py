@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise3_onnx.py by `make stubs` [fingerprint dbb1e2d4aff2]
+# Exercise stub generated from solution/exercise3_onnx.py by `make stubs` [fingerprint c7b522d3a3b6]
 """Exercise 3: ONNX and ONNX Runtime. A file any runtime can load, checked against eager.
 
 ONNX is a file format for computation graphs: a list of nodes (each an operator of a versioned
@@ -44,9 +44,12 @@ def export_onnx(model: nn.Module, example_ids: torch.Tensor, path: str | Path, m
                 opset: int = OPSET) -> Path:
     """Export ``model`` (in eval mode) to the ONNX file ``path`` with the dynamo-based exporter.
 
-    One input named "ids" with dimensions named "batch" (1 … max_batch) and "seq" (1 … max_seq),
-    one output named "logits"; opset ``opset``; the weights inside the one file (no external
-    data file next to it). example_ids: (B, T) with B, T >= 2. Returns ``Path(path)``.
+    One input named "ids" with dimensions named "batch" (``Dim`` range 1 … max_batch) and "seq"
+    (``Dim`` range 2 … max_seq: with a minimum of 1 the ONNX exporter's capture of this model fails,
+    "Constraints violated (seq)", see the README; the file still runs at T = 1, since ONNX keeps
+    the names of dimensions, not their ranges), one output named "logits"; opset ``opset``; the
+    weights inside the one file (no external data file next to it). example_ids: (B, T) with
+    B, T >= 2. Returns ``Path(path)``.
     Leaves ``model`` in eval mode.
     """
     # TODO: the same Dim objects as in exercise 2; torch.onnx.export(model, (example_ids,), path,

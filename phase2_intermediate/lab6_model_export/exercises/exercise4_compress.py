@@ -1,4 +1,4 @@
-# Exercise stub generated from solution/exercise4_compress.py by `make stubs` [fingerprint e23448936916]
+# Exercise stub generated from solution/exercise4_compress.py by `make stubs` [fingerprint f418bc7ffe39]
 """Exercise 4: smaller and faster. INT8 quantization with ONNX Runtime, and pruning.
 
 **Quantization** stores a float tensor x as 8-bit integers q with a scale s and a zero point z,
@@ -152,15 +152,17 @@ def prune_linears(model: nn.Module, amount: float, structured: bool = False, ski
 
 def weight_sparsity(model: nn.Module) -> float:
     """Fraction of zero entries over the weights of every ``nn.Linear`` and ``nn.Conv2d`` of ``model``,
-    as the forward pass uses them (``module.weight``, masked when the module is pruned)."""
+    as the forward pass uses them (``module.weight``, masked when the module is pruned); 0.0 when
+    the model has no such layer."""
     # TODO: after pruning, model.parameters() holds weight_orig (dense!), not the masked weight.
     raise NotImplementedError("Exercise 4.7: implement weight_sparsity")
 
 
 def make_permanent(model: nn.Module) -> nn.Module:
-    """``prune.remove`` every pruned parameter of ``model`` (the zeros stay, the masks and
-    ``*_orig`` parameters go). Returns ``model``."""
-    # TODO: prune.is_pruned(module) tells you; which parameter names did pruning wrap?
+    """``prune.remove`` every pruned parameter of every module of ``model`` (whatever its name:
+    ``weight``, or ``bias`` if someone pruned it): the zeros stay, the masks and ``*_orig``
+    parameters and the pruning hooks go. Returns ``model``."""
+    # TODO: a pruned parameter NAME leaves NAME_orig among the module's own parameters (recurse=False).
     raise NotImplementedError("Exercise 4.8: implement make_permanent")
 
 

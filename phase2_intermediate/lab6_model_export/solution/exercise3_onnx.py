@@ -43,9 +43,12 @@ def export_onnx(model: nn.Module, example_ids: torch.Tensor, path: str | Path, m
                 opset: int = OPSET) -> Path:
     """Export ``model`` (in eval mode) to the ONNX file ``path`` with the dynamo-based exporter.
 
-    One input named "ids" with dimensions named "batch" (1 … max_batch) and "seq" (1 … max_seq),
-    one output named "logits"; opset ``opset``; the weights inside the one file (no external
-    data file next to it). example_ids: (B, T) with B, T >= 2. Returns ``Path(path)``.
+    One input named "ids" with dimensions named "batch" (``Dim`` range 1 … max_batch) and "seq"
+    (``Dim`` range 2 … max_seq: with a minimum of 1 the ONNX exporter's capture of this model fails,
+    "Constraints violated (seq)", see the README; the file still runs at T = 1, since ONNX keeps
+    the names of dimensions, not their ranges), one output named "logits"; opset ``opset``; the
+    weights inside the one file (no external data file next to it). example_ids: (B, T) with
+    B, T >= 2. Returns ``Path(path)``.
     Leaves ``model`` in eval mode.
     """
     # BEGIN SOLUTION

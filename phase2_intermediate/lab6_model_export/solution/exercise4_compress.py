@@ -207,7 +207,8 @@ def prune_linears(model: nn.Module, amount: float, structured: bool = False, ski
 
 def weight_sparsity(model: nn.Module) -> float:
     """Fraction of zero entries over the weights of every ``nn.Linear`` and ``nn.Conv2d`` of ``model``,
-    as the forward pass uses them (``module.weight``, masked when the module is pruned)."""
+    as the forward pass uses them (``module.weight``, masked when the module is pruned); 0.0 when
+    the model has no such layer."""
     # BEGIN SOLUTION
     # TODO: after pruning, model.parameters() holds weight_orig (dense!), not the masked weight.
     zeros = total = 0
@@ -221,10 +222,11 @@ def weight_sparsity(model: nn.Module) -> float:
 
 
 def make_permanent(model: nn.Module) -> nn.Module:
-    """``prune.remove`` every pruned parameter of ``model`` (the zeros stay, the masks and
-    ``*_orig`` parameters go). Returns ``model``."""
+    """``prune.remove`` every pruned parameter of every module of ``model`` (whatever its name:
+    ``weight``, or ``bias`` if someone pruned it): the zeros stay, the masks and ``*_orig``
+    parameters and the pruning hooks go. Returns ``model``."""
     # BEGIN SOLUTION
-    # TODO: prune.is_pruned(module) tells you; which parameter names did pruning wrap?
+    # TODO: a pruned parameter NAME leaves NAME_orig among the module's own parameters (recurse=False).
     for module in model.modules():
         for name in [n[:-len("_orig")] for n, _ in module.named_parameters(recurse=False) if n.endswith("_orig")]:
             prune.remove(module, name)
