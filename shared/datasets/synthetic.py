@@ -244,7 +244,6 @@ def make_shapes(n_samples: int, size: int = 32, seed: int = 0, noise: float = 0.
     return images, p.labels
 
 
-
 def make_marker_sequences(
     n_samples: int,
     vocab_size: int = 16,
