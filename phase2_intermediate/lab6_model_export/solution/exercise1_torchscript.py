@@ -12,9 +12,9 @@ instead, so branches and loops survive. Both produce a ``ScriptModule`` that ``t
 writes to one file holding code and weights, loadable by ``torch.jit.load`` in Python or by
 LibTorch in C++, without the model's Python class.
 
-TorchScript is in maintenance mode (the PyTorch docs point new work to ``torch.export``,
-exercise 2), but much deployed code still uses it, and the tracing pitfall is the same one every
-graph capture faces.
+TorchScript is deprecated (the PyTorch docs: "TorchScript is deprecated, please use
+torch.export instead", exercise 2), but much deployed code still uses it, and the tracing
+pitfall is the same one every graph capture faces.
 
 Run the checks with:  make test-lab LAB=2.6 EX=1
 """
